@@ -141,7 +141,7 @@ def train_bpe(texts: str | Iterable[str] | Counter, n_merges: int, pattern: str 
             bar.update(1)
     return merges
 
-# %% ../nbs/01_tokenizer.ipynb #f38198e9
+# %% ../nbs/01_tokenizer.ipynb #fb87e4cc
 FORMAT_NAME, FORMAT_VERSION = "pretrain_nb-tokenizer", 1
 _CACHE_LIMIT = 200_000
 
@@ -299,7 +299,7 @@ def load_tokenizer(path: str | os.PathLike) -> Tokenizer:
     "Load any tokenizer saved by pretrain_nb (BPE or character-level)."
     return Tokenizer.load(path)
 
-# %% ../nbs/01_tokenizer.ipynb #67d3c089
+# %% ../nbs/01_tokenizer.ipynb #a40059c5
 class BPETokenizer(Tokenizer):
     "Byte-level BPE: 256 byte tokens, learned merges, then special tokens."
     kind = "bpe"
@@ -383,7 +383,7 @@ class BPETokenizer(Tokenizer):
     def __getstate__(self):                                # the compiled backend is rebuilt after unpickling
         s = self.__dict__.copy(); s["_fast"] = None; s["_cache"] = {}; return s
 
-# %% ../nbs/01_tokenizer.ipynb #0fa37461
+# %% ../nbs/01_tokenizer.ipynb #e5ea0315
 def bytes_per_token(tok: Tokenizer, texts: str | Iterable[str]) -> float:
     "Average UTF-8 bytes per token of `tok` over `texts` (the compression ratio)."
     texts = [texts] if isinstance(texts, str) else list(texts)
@@ -391,7 +391,7 @@ def bytes_per_token(tok: Tokenizer, texts: str | Iterable[str]) -> float:
     n_tokens = sum(map(len, tok.encode_batch(texts, disallowed_special=())))
     return n_bytes / max(n_tokens, 1)
 
-# %% ../nbs/01_tokenizer.ipynb #e5ea0315
+# %% ../nbs/01_tokenizer.ipynb #dbf15753
 def _tiktoken_encoding(tok: "BPETokenizer"):
     "A `tiktoken.Encoding` with `tok`'s pattern, ranks and specials (None if it cannot represent `tok`)."
     try: import tiktoken
@@ -425,7 +425,7 @@ def _encode_batch(self, texts: Iterable[str], allowed_special: Iterable[str] | s
 BPETokenizer.fast = property(_fast)
 BPETokenizer.encode_batch = _encode_batch
 
-# %% ../nbs/01_tokenizer.ipynb #b8631fec
+# %% ../nbs/01_tokenizer.ipynb #7896fa46
 def bytes_to_unicode() -> dict[int, str]:
     "GPT-2's map from each byte to a printable character (printable bytes map to themselves)."
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
@@ -462,7 +462,7 @@ def save_hf_tokenizer(tok: BPETokenizer, path: str | os.PathLike) -> Path:
     to_hf_tokenizer(tok).save(str(path))
     return path
 
-# %% ../nbs/01_tokenizer.ipynb #fc727153
+# %% ../nbs/01_tokenizer.ipynb #5a20291a
 class CharTokenizer(Tokenizer):
     "One token per character seen in training (sorted), then special tokens."
     kind = "char"
@@ -503,7 +503,7 @@ class CharTokenizer(Tokenizer):
     @classmethod
     def _from_payload(cls, d): return cls(d["chars"], d["special_tokens"])
 
-# %% ../nbs/01_tokenizer.ipynb #053a1f0f
+# %% ../nbs/01_tokenizer.ipynb #13d98376
 _PALETTE = ["#ffd6a5", "#caffbf", "#9bf6ff", "#bdb2ff", "#ffc6ff", "#fdffb6", "#a0c4ff", "#ffadad"]
 
 def token_spans_html(tok: Tokenizer, ids: list[int]) -> str:
