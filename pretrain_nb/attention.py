@@ -59,6 +59,7 @@ def _heatmap_png(w, labels, title) -> bytes:
     import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    labels = [l.replace(" ", "·") for l in labels]           # make leading spaces visible
     T = len(labels)
     size = min(9, 2.5 + 0.28 * T)
     fig = Figure(figsize=(size, size * 0.9)); FigureCanvasAgg(fig)

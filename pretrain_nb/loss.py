@@ -55,7 +55,7 @@ def _bars_png(labels, probs, title) -> bytes:
     ax = fig.add_subplot()
     y = list(range(len(labels)))[::-1]
     ax.barh(y, probs, color="#4c78a8")
-    ax.set_yticks(y, [repr(l) for l in labels], family="monospace", fontsize=9)
+    ax.set_yticks(y, [f"'{l}'" for l in labels], family="monospace", fontsize=9)
     for yi, p in zip(y, probs): ax.text(p, yi, f" {p:.3f}", va="center", fontsize=8)
     ax.set_xlim(0, max(max(probs) * 1.25, 1e-3)); ax.set_xlabel("probability"); ax.set_title(title, fontsize=10)
     fig.tight_layout()

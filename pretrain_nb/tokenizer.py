@@ -148,11 +148,13 @@ _CACHE_LIMIT = 200_000
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 def _readable(b: bytes) -> str:
-    "Bytes as text a person can read: invalid UTF-8 as `\\xNN`, backslash, newline, tab and CR escaped."
+    "Bytes as text a person can read: invalid UTF-8 and control characters as `\\xNN`; backslash, newline, tab, CR escaped."
     out = []
     for c in b.decode("utf-8", errors="surrogateescape"):
         if "\udc80" <= c <= "\udcff": out.append(f"\\x{ord(c) - 0xDC00:02x}")   # a byte that is not valid UTF-8 here
-        else: out.append(_ESCAPES.get(c, c))
+        elif c in _ESCAPES: out.append(_ESCAPES[c])
+        elif c < " " or c == "\x7f": out.append(f"\\x{ord(c):02x}")                     # other control characters
+        else: out.append(c)
     return "".join(out)
 
 def _atomic_write_text(path: Path, text: str):
