@@ -4,11 +4,12 @@
 
 # %% ../nbs/04_attention.ipynb #40545fc9
 from __future__ import annotations
-import io, math
+import math
 import torch
 import torch.nn.functional as F
 from torch import nn
 from einops import rearrange, einsum
+from .core import agg_figure, figure_png
 
 # %% auto #0
 __all__ = ['causal_mask', 'explicit_attention', 'CausalSelfAttention', 'AttentionWidget']
@@ -42,11 +43,18 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(d_model, d_model, bias=bias)       # W^O
         self.resid_drop = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, return_weights: bool = False):
-        "(B, T, d) → (B, T, d); with `return_weights`, also the (B, H, T, T) attention weights."
+    def forward(self, x: torch.Tensor, return_weights: bool = False, cache: dict | None = None):
+        "(B, T, d) → (B, T, d); with `return_weights`, also the (B, H, T, T) weights; `cache` holds past keys and values."
         q, k, v = rearrange(self.qkv(x), "b t (three h d) -> three b h t d", three=3, h=self.n_head)
         p = self.dropout if self.training else 0.0
-        if return_weights or not self.use_sdpa:
+        if cache is not None and "k" in cache:                 # decoding: attend to the cached past as well
+            k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+        if cache is not None: cache["k"], cache["v"] = k, v
+        past = k.shape[2] - q.shape[2]
+        if past:                                               # new queries see all past keys and the causal part of the new ones
+            mask = torch.ones(q.shape[2], k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=past)
+            y, w = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p), None
+        elif return_weights or not self.use_sdpa:
             y, w = explicit_attention(q, k, v, p, self.training)
         else:
             y, w = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True), None
@@ -56,13 +64,10 @@ class CausalSelfAttention(nn.Module):
 # %% ../nbs/04_attention.ipynb #fcfa5b89
 def _heatmap_png(w, labels, title) -> bytes:
     "A PNG of a (T, T) attention matrix with token labels on both axes."
-    import matplotlib
-    from matplotlib.figure import Figure
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     labels = [l.replace(" ", "·") for l in labels]           # make leading spaces visible
     T = len(labels)
     size = min(9, 2.5 + 0.28 * T)
-    fig = Figure(figsize=(size, size * 0.9)); FigureCanvasAgg(fig)
+    fig = agg_figure((size, size * 0.9))
     ax = fig.add_subplot()
     im = ax.imshow(w, cmap="viridis", vmin=0, vmax=max(float(w.max()), 1e-6))
     ax.set_xticks(range(T), labels, rotation=90, fontsize=8, family="monospace")
@@ -70,9 +75,7 @@ def _heatmap_png(w, labels, title) -> bytes:
     ax.set_xlabel("key position s (attended to)"); ax.set_ylabel("query position t")
     ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=80)
-    return buf.getvalue()
+    return figure_png(fig)
 
 class AttentionWidget:
     "Text box + layer/head selectors → a heatmap of that head's attention weights over the tokens."

@@ -4,13 +4,13 @@
 
 # %% ../nbs/00_core.ipynb #97a638e0
 from __future__ import annotations
-import math, os, random
+import io, math, os, random
 import numpy as np
 import torch
 
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'as_device', 'default_device', 'autocast_dtype', 'autocast_context', 'seed_everything', 'human_count',
-           'human_bytes', 'human_duration']
+           'human_bytes', 'human_duration', 'agg_figure', 'figure_png']
 
 # %% ../nbs/00_core.ipynb #d9411469
 DEVICE_ENV = "PRETRAIN_NB_DEVICE"
@@ -107,3 +107,19 @@ def human_duration(seconds: float) -> str:
     h, rem = divmod(s, 3600)
     m, s = divmod(rem, 60)
     return f"{h}h {m:02d}m {s:02d}s" if h else f"{m}m {s:02d}s"
+
+# %% ../nbs/00_core.ipynb #deb74c13
+def agg_figure(figsize=(6, 3)):
+    "A matplotlib `Figure` on an off-screen (Agg) canvas: no pyplot state, nothing displayed."
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+def figure_png(fig, dpi: int = 80) -> bytes:
+    "The figure as PNG bytes (laid out tightly), e.g. for `ipywidgets.Image(value=...)`."
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()

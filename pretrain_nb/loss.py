@@ -4,9 +4,10 @@
 
 # %% ../nbs/06_loss.ipynb #43d023bb
 from __future__ import annotations
-import io, math
+import math
 import torch
 import torch.nn.functional as F
+from .core import agg_figure, figure_png
 
 # %% auto #0
 __all__ = ['softmax', 'cross_entropy', 'perplexity', 'bits_per_byte', 'next_token_probs', 'NextTokenWidget']
@@ -49,18 +50,14 @@ def next_token_probs(model, ids: list[int], temperature: float = 1.0) -> torch.T
 
 # %% ../nbs/06_loss.ipynb #d486e8c4
 def _bars_png(labels, probs, title) -> bytes:
-    from matplotlib.figure import Figure
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    fig = Figure(figsize=(6, 0.35 * len(labels) + 1)); FigureCanvasAgg(fig)
+    fig = agg_figure((6, 0.35 * len(labels) + 1))
     ax = fig.add_subplot()
     y = list(range(len(labels)))[::-1]
     ax.barh(y, probs, color="#4c78a8")
     ax.set_yticks(y, [f"'{l}'" for l in labels], family="monospace", fontsize=9)
     for yi, p in zip(y, probs): ax.text(p, yi, f" {p:.3f}", va="center", fontsize=8)
     ax.set_xlim(0, max(max(probs) * 1.25, 1e-3)); ax.set_xlabel("probability"); ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=80)
-    return buf.getvalue()
+    return figure_png(fig)
 
 class NextTokenWidget:
     "A prompt box, a temperature slider and a top-k selector → a bar chart of the next-token probabilities."
@@ -82,7 +79,7 @@ class NextTokenWidget:
         if not ids:
             self.info.value, self.top_ids, self.top_probs = "type a prompt", [], []
             return
-        self.probs = next_token_probs(self.model, ids, self.temperature.value)
+        self.probs = next_token_probs(self.model, ids, self.temperature.value)[: self.tok.vocab_size]   # not the padding
         p, i = self.probs.topk(min(self.k.value, len(self.probs)))
         self.top_ids, self.top_probs = i.tolist(), p.tolist()
         self.top_tokens = [self.tok.token_str(t) for t in self.top_ids]

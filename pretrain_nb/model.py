@@ -37,13 +37,13 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(d_model, bias=bias)             # γ_2, β_2
         self.mlp = MLP(d_model, dropout, bias)
 
-    def forward(self, h, return_weights: bool = False):
+    def forward(self, h, return_weights: bool = False, cache: dict | None = None):
         if self.ln_position == "pre":
-            a, w = self.attn(self.ln_1(h), return_weights=True) if return_weights else (self.attn(self.ln_1(h)), None)
+            a, w = self.attn(self.ln_1(h), return_weights=True) if return_weights else (self.attn(self.ln_1(h), cache=cache), None)
             h = h + a
             h = h + self.mlp(self.ln_2(h))
         else:
-            a, w = self.attn(h, return_weights=True) if return_weights else (self.attn(h), None)
+            a, w = self.attn(h, return_weights=True) if return_weights else (self.attn(h, cache=cache), None)
             h = self.ln_1(h + a)
             h = self.ln_2(h + self.mlp(h))
         return (h, w) if return_weights else h
@@ -109,12 +109,14 @@ class GPT(nn.Module):
         if isinstance(m, (nn.Linear, nn.Embedding)): nn.init.normal_(m.weight, mean=0.0, std=0.02)
         if isinstance(m, nn.Linear) and m.bias is not None: nn.init.zeros_(m.bias)
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, return_attn: bool = False):
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, return_attn: bool = False,
+                cache: list[dict] | None = None):
         "Logits (B, T, V); with `targets`, also the mean cross-entropy; with `return_attn`, the weights of every layer."
-        h, ws = self.emb(idx), []
-        for block in self.blocks:
+        start = cache[0]["k"].shape[2] if cache and "k" in cache[0] else 0    # positions already in the KV cache
+        h, ws = self.emb(idx, start), []
+        for i, block in enumerate(self.blocks):
             if return_attn: h, w = block(h, return_weights=True); ws.append(w)
-            else: h = block(h)
+            else: h = block(h, cache=cache[i] if cache is not None else None)
         logits = self.lm_head(self.ln_f(h))
         if return_attn: return logits, ws
         if targets is None: return logits
