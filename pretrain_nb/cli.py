@@ -174,5 +174,6 @@ def main(argv: list[str] | None = None) -> int:
         print("pretrain_nb: interrupted", file=sys.stderr); return 130
     return 0
 
-if __name__ == "__main__" and "IPython" not in sys.modules:     # `python -m pretrain_nb.cli …` (torchrun uses this)
+import builtins
+if __name__ == "__main__" and not getattr(builtins, "__IPYTHON__", False):   # `python -m pretrain_nb.cli …` (torchrun uses this)
     sys.exit(main())

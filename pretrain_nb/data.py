@@ -330,13 +330,15 @@ class TokenLoader:
 
     def load_state_dict(self, state: dict):
         "Resume from `state_dict()`; refuses a state saved over different data or batch geometry."
-        for k in ("mode", "seed", "batch_size", "block_size", "n_tokens"):
-            if k in state and state[k] != getattr(self, {"batch_size": "B", "block_size": "T"}.get(k, k)):
-                raise ValueError(f"loader state has {k}={state[k]!r} but this loader has "
-                                 f"{getattr(self, {'batch_size': 'B', 'block_size': 'T'}.get(k, k))!r}: resuming would "
+        mine = {"mode": self.mode, "seed": self.seed, "block_size": self.T, "n_tokens": self.n_tokens,
+                "global batch": self.B * self.world}
+        theirs = {**state, "global batch": state["batch_size"] * state.get("world_size", 1)}
+        for k, v in mine.items():
+            if theirs.get(k, v) != v:
+                raise ValueError(f"loader state has {k}={theirs[k]!r} but this loader has {v!r}: resuming would "
                                  f"not continue the same sequence of batches")
-        # the global batch is the unit of progress, so a different world size resumes at the same place
-        self.step = int(state["step"]) * int(state.get("world_size", self.world)) // self.world
+        # `step` counts global batches, the same whatever the world size: a run resumes at the same place on more or fewer ranks
+        self.step = int(state["step"])
 
     def __repr__(self):
         return (f"TokenLoader({self.mode}, B={self.B}, T={self.T}, {human_count(self.n_tokens)} tokens, "

@@ -16,6 +16,7 @@ from .data import load_corpus, split_corpus, prepare, TokenLoader, corpus_stats
 from .model import GPT, GPTConfig, gpt_config, flops_per_token
 from .optim import make_optimizer, cosine_lr, wsd_lr
 from .generate import sample_text
+from .distributed import setup_distributed, teardown_distributed, all_reduce_mean, barrier, DistInfo
 
 # %% auto #0
 __all__ = ['TRAIN_PRESETS', 'CKPT_FORMAT', 'CKPT_VERSION', 'TrainConfig', 'make_config', 'save_checkpoint', 'find_checkpoint',
@@ -67,6 +68,7 @@ class TrainConfig:
     precision: str = "auto"           # 'auto' (bf16 on capable GPUs), 'fp32', 'bf16', 'fp16'
     compile: str = "auto"             # 'auto' (on for CUDA, off on CPU where it measured no faster), 'on', 'off'
     seed: int = 0
+    parallel: str = "auto"            # under torchrun: 'ddp' (the default there) or 'fsdp' (FSDP2)
     out: str = "runs/tiny"
     max_bad_steps: int = 5            # stop after this many non-finite losses in a row
 
@@ -127,6 +129,7 @@ def _validate(c: TrainConfig):
     if c.precision not in ("auto", "fp32", "bf16", "fp16"): raise ValueError(f"precision must be auto/fp32/bf16/fp16, got {c.precision!r}")
     if c.compile not in ("auto", "on", "off"): raise ValueError(f"compile must be auto/on/off, got {c.compile!r}")
     if c.time_budget is not None and c.time_budget <= 0: raise ValueError(f"time_budget must be positive minutes, got {c.time_budget}")
+    if c.parallel not in ("auto", "ddp", "fsdp"): raise ValueError(f"parallel must be auto/ddp/fsdp, got {c.parallel!r}")
 
 # %% ../nbs/08_train.ipynb #f1d516e4
 CKPT_FORMAT, CKPT_VERSION = "pretrain_nb-checkpoint", 1
@@ -249,6 +252,7 @@ class Trainer:
         self.callbacks = [MetricsLogger(), *callbacks]
         self.device = default_device() if cfg.device == "auto" else as_device(cfg.device)
         self.should_stop, self.bad_steps, self.skipped = False, 0, 0
+        self.dist, self.parallel = DistInfo(), None
 
     # --- set-up
     def _check_out_dir(self, resume: bool, force: bool):
@@ -273,64 +277,118 @@ class Trainer:
 
     def setup(self, resume: bool = False, force: bool = False):
         cfg = self.cfg
-        if resume and not (Path(cfg.out) / "latest").exists():
-            raise FileNotFoundError(f"--resume: {cfg.out} holds no checkpoint to resume; train without --resume first")
-        self._check_out_dir(resume, force)
-        out = Path(cfg.out); out.mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1) + "\n")
+        self.dist, self.device = setup_distributed(self.device)          # under torchrun: join the process group
+        main, world = self.dist.is_main, self.dist.world_size
+        self.progress = self.progress and main
+        if cfg.batch_size % world:
+            raise ValueError(f"batch_size={cfg.batch_size} (the global batch) must be divisible by the {world} processes")
+        out = Path(cfg.out)
+        if main:                                                          # rank 0 prepares; the others wait, then read
+            if resume and not (out / "latest").exists():
+                raise FileNotFoundError(f"--resume: {cfg.out} holds no checkpoint to resume; train without --resume first")
+            self._check_out_dir(resume, force)
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1) + "\n")
+            self._prepare_data()
+        barrier(self.dist)
+        if not main: self.tok = load_tokenizer(out / "tokenizer.json")
         seed_everything(cfg.seed)
         torch.use_deterministic_algorithms(self.device.type == "cpu", warn_only=True)
-        # tokenizer: trained once on the training split, then read back
-        corpus = load_corpus(cfg.data, cfg.text_field)
-        self.splits = split_corpus(corpus, cfg.val_fraction, cfg.seed)
-        tok_path = out / "tokenizer.json"
-        if tok_path.exists(): self.tok = load_tokenizer(tok_path)
-        else:
-            t0 = time.time()
-            texts = self.splits["train"]["text"]
-            self.tok = (BPETokenizer.train(texts, cfg.vocab_size, progress=self.progress) if cfg.tokenizer == "bpe"
-                        else CharTokenizer.train(texts))
-            self.tok.save(tok_path)
-            self._say(f"trained a {cfg.tokenizer} tokenizer with {self.tok.vocab_size} tokens in {time.time() - t0:.1f}s")
-        prepare(self.splits, self.tok, out / "data", val_fraction=cfg.val_fraction, seed=cfg.seed, progress=self.progress)
         self.stats = corpus_stats(out / "data")
         mc = gpt_config(cfg.model, **{k: getattr(cfg, k) for k in ("n_layer", "n_head", "d_model", "block_size") if getattr(cfg, k) is not None})
         vocab = -(-self.tok.vocab_size // 64) * 64                     # padded to a multiple of 64: faster matmuls
         self.model_config = dataclasses.replace(mc, vocab_size=vocab, dropout=cfg.dropout)
         self.model = GPT(self.model_config).to(self.device)
         T = self.model_config.block_size
-        self.train_loader = TokenLoader(out / "data", "train", cfg.batch_size, T, cfg.loader_mode, cfg.seed, device=self.device)
+        self.train_loader = TokenLoader(out / "data", "train", cfg.batch_size // world, T, cfg.loader_mode, cfg.seed,
+                                        rank=self.dist.rank, world_size=world, device=self.device)
         n_val = TokenLoader(out / "data", "validation", 1, T, device=self.device).n_tokens
         self.eval_bs = max(1, min(cfg.batch_size, (n_val - 1) // T))
-        self.opt = make_optimizer(self.model, cfg.optimizer, cfg.lr, (cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
+        self.parallel = None if not self.dist.enabled else ("ddp" if cfg.parallel == "auto" else cfg.parallel)
+        ckpt = load_checkpoint(out, map_location=self.device) if resume else None
+        if ckpt is not None: self._check_model(ckpt); self.model.load_state_dict(ckpt["model"])
+        self.fwd = self._wrap(self.model)
+        if self.parallel == "fsdp":
+            if cfg.optimizer != "adamw":
+                raise ValueError(f"FSDP2 needs optimizer='adamw': its sharded DTensor parameters cannot be updated by "
+                                 f"8-bit AdamW (ours or bitsandbytes'); use --optimizer adamw, or --parallel ddp")
+            from pretrain_nb.optim import param_groups
+            self.opt = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), foreach=True)
+        else:
+            self.opt = make_optimizer(self.model, cfg.optimizer, cfg.lr, (cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
         self.amp_dtype = {"auto": autocast_dtype(self.device), "fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[cfg.precision]
         self.scaler = torch.amp.GradScaler(self.device.type) if self.amp_dtype == torch.float16 else None
         use_compile = cfg.compile == "on" or (cfg.compile == "auto" and self.device.type == "cuda")
-        self.fwd = torch.compile(self.model) if use_compile else self.model
+        if use_compile: self.fwd = torch.compile(self.fwd)
         self.step = 0
-        if resume: self._restore(load_checkpoint(out, map_location=self.device))
+        if ckpt is not None: self._restore(ckpt)
         return self
+
+    def _prepare_data(self):
+        "Rank 0 (or the only process): the tokenizer, trained once on the training split, and the token shards."
+        cfg, out = self.cfg, Path(self.cfg.out)
+        splits = split_corpus(load_corpus(cfg.data, cfg.text_field), cfg.val_fraction, cfg.seed)
+        tok_path = out / "tokenizer.json"
+        if tok_path.exists(): self.tok = load_tokenizer(tok_path)
+        else:
+            t0 = time.time()
+            texts = splits["train"]["text"]
+            self.tok = (BPETokenizer.train(texts, cfg.vocab_size, progress=self.progress) if cfg.tokenizer == "bpe"
+                        else CharTokenizer.train(texts))
+            self.tok.save(tok_path)
+            self._say(f"trained a {cfg.tokenizer} tokenizer with {self.tok.vocab_size} tokens in {time.time() - t0:.1f}s")
+        prepare(splits, self.tok, out / "data", val_fraction=cfg.val_fraction, seed=cfg.seed, progress=self.progress)
+
+    def _wrap(self, model):
+        "DDP or FSDP2 around the model when running under torchrun."
+        if self.parallel == "ddp":
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            return DDP(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        if self.parallel == "fsdp":
+            from torch.distributed.fsdp import fully_shard
+            for block in model.blocks: fully_shard(block)
+            fully_shard(model)
+        return model
 
     def _say(self, msg):
         if self.progress: tqdm.write(msg)
 
     def _state(self) -> dict:
-        return {"step": self.step, "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
+        if self.parallel == "fsdp":                                       # gather the shards into full tensors (all ranks take part)
+            from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict, StateDictOptions
+            o = StateDictOptions(full_state_dict=True, cpu_offload=True)
+            model_sd, opt_sd = get_model_state_dict(self.model, options=o), get_optimizer_state_dict(self.model, self.opt, options=o)
+        else: model_sd, opt_sd = self.model.state_dict(), self.opt.state_dict()
+        return {"step": self.step, "model": model_sd, "optimizer": opt_sd, "parallel": self.parallel,
                 "loader": self.train_loader.state_dict(), "rng": _rng_state(), "config": asdict(self.cfg),
                 "model_config": asdict(self.model_config), "tokenizer": (Path(self.cfg.out) / "tokenizer.json").read_text(),
                 "scaler": self.scaler.state_dict() if self.scaler else None, "skipped": self.skipped}
 
-    def _restore(self, s: dict):
+    def _check_model(self, s: dict):
         if s["model_config"] != asdict(self.model_config):
             raise ValueError("the checkpoint's model does not match this config's model; resume with the config it was saved with")
-        self.model.load_state_dict(s["model"]); self.opt.load_state_dict(s["optimizer"])
+
+    def _restore(self, s: dict):
+        "Optimizer, loader, RNG and counters from a checkpoint (the weights were loaded before wrapping)."
+        if s.get("parallel") == "fsdp":          # full optimizer state keyed by parameter name: loads at any world size
+            from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict, StateDictOptions
+            set_optimizer_state_dict(self.model, self.opt, s["optimizer"], options=StateDictOptions(full_state_dict=True))
+        elif self.parallel == "fsdp":
+            raise ValueError("this checkpoint was written without FSDP2 (its optimizer state is keyed by position); "
+                             "resume it without --parallel fsdp")
+        else: self.opt.load_state_dict(s["optimizer"])
         self.train_loader.load_state_dict(s["loader"]); _set_rng_state(s["rng"])
         if self.scaler and s.get("scaler"): self.scaler.load_state_dict(s["scaler"])
         self.step, self.skipped = s["step"], s.get("skipped", 0)
         self._say(f"resumed from step {self.step}")
 
-    def save(self) -> Path:
-        return save_checkpoint(Path(self.cfg.out), self._state())
+    def save(self) -> Path | None:
+        "A checkpoint of the run, written by rank 0 (barriers keep the other ranks in step)."
+        barrier(self.dist)
+        state = self._state()
+        path = save_checkpoint(Path(self.cfg.out), state) if self.dist.is_main else None
+        barrier(self.dist)
+        return path
 
     # --- the loop
     def lr_at(self, step: int) -> float:
@@ -350,16 +408,19 @@ class Trainer:
         lr = self.lr_at(self.step)
         for g in self.opt.param_groups: g["lr"] = lr
         total = 0.0
-        for _ in range(c.grad_accum):
+        for i in range(c.grad_accum):
             x, y = self.train_loader.next_batch()
-            with self._autocast(): _, loss = self.fwd(x, y)
+            last = i == c.grad_accum - 1
+            with self._no_sync(last), self._autocast(): _, loss = self.fwd(x, y)
             loss = loss / c.grad_accum
-            (self.scaler.scale(loss) if self.scaler else loss).backward()
+            with self._no_sync(last): (self.scaler.scale(loss) if self.scaler else loss).backward()
             total += loss.item()
+        total = all_reduce_mean(total, self.dist)                          # every rank sees the global batch's loss
         finite = math.isfinite(total)
         if finite:
             if self.scaler: self.scaler.unscale_(self.opt)
-            gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip).item()
+            gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+            gnorm = float(gnorm.full_tensor() if hasattr(gnorm, "full_tensor") else gnorm)
             if self.scaler: self.scaler.step(self.opt); self.scaler.update()
             else: self.opt.step()
             self.bad_steps = 0
@@ -368,7 +429,7 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         self.step += 1
         dt = time.perf_counter() - t0
-        tokens = c.batch_size * c.grad_accum * self.model_config.block_size
+        tokens = c.batch_size * c.grad_accum * self.model_config.block_size          # the global batch
         m = {"step": self.step, "loss": total, "lr": lr, "grad_norm": gnorm, "tokens_per_s": tokens / dt,
              "skipped_steps": self.skipped}
         if self.device.type == "cuda":
@@ -380,18 +441,28 @@ class Trainer:
                                   f"or check the data, then resume")
         return m
 
+    def _no_sync(self, last: bool):
+        "Skip DDP's gradient all-reduce on all but the last micro-batch (FSDP2: its equivalent switch)."
+        import contextlib
+        if self.parallel == "ddp" and not last: return self.fwd.no_sync()
+        if self.parallel == "fsdp": self.model.set_requires_gradient_sync(last)
+        return contextlib.nullcontext()
+
     @torch.no_grad()
     def evaluate(self) -> dict:
         "Validation loss over the same `eval_batches` batches every time; perplexity and bits per byte."
         self.model.eval()
-        loader = TokenLoader(Path(self.cfg.out) / "data", "validation", self.eval_bs, self.model_config.block_size,
-                             "random", seed=12345, device=self.device)
+        split = self.dist.enabled and self.eval_bs % self.dist.world_size == 0     # each rank a slice of each batch
+        loader = TokenLoader(Path(self.cfg.out) / "data", "validation", self.eval_bs // (self.dist.world_size if split else 1),
+                             self.model_config.block_size, "random", seed=12345, rank=self.dist.rank if split else 0,
+                             world_size=self.dist.world_size if split else 1, device=self.device)
         losses = []
         for _ in range(self.cfg.eval_batches):
             x, y = loader.next_batch()
             with self._autocast(): losses.append(self.fwd(x, y)[1].item())
         self.model.train()
         loss = sum(losses) / len(losses)
+        if split: loss = all_reduce_mean(loss, self.dist)
         bpt = self.stats["validation"]["bytes_per_token"]
         return {"step": self.step, "val_loss": loss, "val_ppl": math.exp(min(loss, 50)),
                 "val_bpb": loss / (math.log(2) * bpt) if bpt else None}
@@ -404,7 +475,8 @@ class Trainer:
         self._say(f"model: {human_count(n)} parameters, {self.model_config.n_layer} layers × {self.model_config.d_model}, "
                   f"context {self.model_config.block_size}; device {self.device}; optimizer {c.optimizer}; "
                   f"{human_count(self.stats['train']['tokens'])} training tokens")
-        for cb in self.callbacks: cb.on_train_begin(self)
+        callbacks = self.callbacks if self.dist.is_main else [cb for cb in self.callbacks if not isinstance(cb, MetricsLogger)]
+        for cb in callbacks: cb.on_train_begin(self)
         interrupted, t_start = [], time.time()
         def on_sigint(sig, frame): interrupted.append(True)
         old = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
@@ -414,15 +486,16 @@ class Trainer:
         try:
             while self.step < c.max_steps and not self.should_stop:
                 m = self.train_step()
-                for cb in self.callbacks: cb.on_step_end(self, m)
+                for cb in callbacks: cb.on_step_end(self, m)
                 bar.update(1); bar.set_postfix(loss=f"{m['loss']:.3f}", tok_s=f"{m['tokens_per_s']:,.0f}")
                 if c.time_budget and self.step == 20 and not resume: self._fit_to_budget(time.time() - t_start)
                 if self.step % c.eval_interval == 0 or self.step == c.max_steps:
                     last_eval = self.evaluate()
-                    for cb in self.callbacks: cb.on_eval(self, last_eval)
+                    for cb in callbacks: cb.on_eval(self, last_eval)
                     self._say(f"step {self.step}: val loss {last_eval['val_loss']:.3f}, "
                               f"bits/byte {last_eval['val_bpb'] or float('nan'):.3f}")
                 if self.step % c.ckpt_interval == 0 or self.step == c.max_steps: self.save()
+                if self.dist.enabled: interrupted = [True] if all_reduce_mean(float(bool(interrupted)), self.dist) > 0 else []
                 if interrupted:
                     self.save(); self._say(f"interrupted: saved a checkpoint at step {self.step}; resume with --resume")
                     break
@@ -431,7 +504,7 @@ class Trainer:
         finally:
             bar.close()
             if old is not None: signal.signal(signal.SIGINT, old)
-            for cb in self.callbacks: cb.on_train_end(self)
+            for cb in callbacks: cb.on_train_end(self)
         return last_eval or {}
 
     def _fit_to_budget(self, elapsed: float):
@@ -451,9 +524,12 @@ def train(cfg: TrainConfig, resume: bool = False, force: bool = False, callbacks
     "Run a whole training job: set up, fit, and print a sample from the final model."
     t = Trainer(cfg, callbacks, progress)
     t._t0 = time.time()
-    t.setup(resume, force)
-    t.fit(resume)
-    if cfg.sample_tokens and progress:
-        text = sample_text(t.model, t.tok, cfg.sample_prompt, cfg.sample_tokens, seed=cfg.seed)
-        print("\n--- sample ---\n" + text + "\n--------------")
+    try:
+        t.setup(resume, force)
+        t.fit(resume)
+        if cfg.sample_tokens and progress and t.dist.is_main and t.parallel != "fsdp":
+            text = sample_text(t.model, t.tok, cfg.sample_prompt, cfg.sample_tokens, seed=cfg.seed)
+            print("\n--- sample ---\n" + text + "\n--------------")
+    finally:
+        teardown_distributed()
     return t
