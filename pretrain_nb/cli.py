@@ -110,7 +110,7 @@ def cmd_bench(a, extra):
     speeds = {}
     for cache in (False, True):
         t0 = time.perf_counter(); generate(model, p, 100, temperature=0, use_cache=cache); speeds[cache] = 100 / (time.perf_counter() - t0)
-    print(f"| measurement | tokens/s |\n|---|---|\n| Trainer step ({cfg.preset if hasattr(cfg, 'preset') else a.preset}, {cfg.optimizer}) | {trainer_tps:,.0f} |"
+    print(f"| measurement | tokens/s |\n|---|---|\n| Trainer step ({a.preset}, {cfg.optimizer}) | {trainer_tps:,.0f} |"
           f"\n| plain loop, same model and batch | {plain_tps:,.0f} |\n| sampling without KV cache | {speeds[False]:,.0f} |"
           f"\n| sampling with KV cache | {speeds[True]:,.0f} |")
 

@@ -253,6 +253,7 @@ class Trainer:
         self.device = default_device() if cfg.device == "auto" else as_device(cfg.device)
         self.should_stop, self.bad_steps, self.skipped = False, 0, 0
         self.dist, self.parallel = DistInfo(), None
+        self._t0 = time.time()                                           # the time budget counts from here
 
     # --- set-up
     def _check_out_dir(self, resume: bool, force: bool):
@@ -499,8 +500,6 @@ class Trainer:
                 if interrupted:
                     self.save(); self._say(f"interrupted: saved a checkpoint at step {self.step}; resume with --resume")
                     break
-        except TrainingStopped:
-            raise
         finally:
             bar.close()
             if old is not None: signal.signal(signal.SIGINT, old)
@@ -510,7 +509,7 @@ class Trainer:
     def _fit_to_budget(self, elapsed: float):
         "After 20 steps, set max_steps so the whole run (with evals) fits the time budget."
         per_step = elapsed / 20
-        budget = self.cfg.time_budget * 60 - (time.time() - self._t0 if hasattr(self, "_t0") else 0)
+        budget = self.cfg.time_budget * 60 - (time.time() - self._t0)
         steps = max(21, int(budget / (per_step * 1.08)))              # ~8% for evaluation and checkpoints
         self.cfg.max_steps = steps
         self._say(f"time budget {self.cfg.time_budget} min: {per_step * 1e3:.0f} ms/step → {steps} steps")
@@ -523,7 +522,6 @@ def _main_thread() -> bool:
 def train(cfg: TrainConfig, resume: bool = False, force: bool = False, callbacks=(), progress: bool = True) -> Trainer:
     "Run a whole training job: set up, fit, and print a sample from the final model."
     t = Trainer(cfg, callbacks, progress)
-    t._t0 = time.time()
     try:
         t.setup(resume, force)
         t.fit(resume)
