@@ -4,13 +4,14 @@
 
 # %% ../nbs/12_cli.ipynb #c24ac439
 from __future__ import annotations
-import argparse, json, os, sys, time, warnings
+import argparse, json, os, subprocess, sys, time, warnings
 from pathlib import Path
 import torch
+from .core import default_device, human_bytes, human_count
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'UserError', 'cmd_train', 'load_run_model', 'cmd_sample', 'cmd_prepare', 'cmd_export_hf', 'cmd_bench',
-           'build_parser', 'main']
+__all__ = ['USER_ERRORS', 'UserError', 'cmd_train', 'load_run_model', 'cmd_sample', 'cmd_prepare', 'cmd_export_hf', 'peak_memory',
+           'cmd_bench', 'build_parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #1d9c9feb
 class UserError(Exception): "A mistake in the command line or its inputs: reported in one line, exit status 2."
@@ -88,8 +89,30 @@ def cmd_export_hf(a, extra):
     else: print("pretrain_nb: note: character tokenizers have no tokenizer.json form; exported the model only", file=sys.stderr)
     print(f"wrote a transformers GPT2LMHeadModel to {out}")
 
+def _memory_probe(preset: str, opt_name: str, batch: str, block: str):
+    "Run in a fresh process by `peak_memory`: 3 steps of a model with one optimizer, then print the peak memory as JSON."
+    import resource
+    from pretrain_nb.model import GPT, gpt_config
+    from pretrain_nb.optim import make_optimizer, optimizer_state_bytes
+    dev = default_device(); torch.manual_seed(0)
+    model = GPT(gpt_config(preset, block_size=int(block))).to(dev)
+    opt = make_optimizer(model, opt_name, 1e-4)
+    x = torch.randint(0, model.config.vocab_size, (int(batch), int(block)), device=dev)
+    for _ in range(3):
+        _, loss = model(x, x); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+    print(json.dumps({"params": model.num_params(), "state": optimizer_state_bytes(opt),
+                      "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                      "cuda": torch.cuda.max_memory_allocated() if dev.type == "cuda" else None}))
+
+def peak_memory(preset: str, optimizer: str, batch: int = 1, block: int = 128) -> dict:
+    "Peak memory of 3 training steps of a model with an optimizer, in a fresh process (nothing else in it)."
+    probe = "import sys; from pretrain_nb.cli import _memory_probe; _memory_probe(*sys.argv[1:])"
+    r = subprocess.run([sys.executable, "-c", probe, preset, optimizer, str(batch), str(block)], capture_output=True, text=True)
+    if r.returncode: raise RuntimeError(f"the memory probe failed for {optimizer}: {r.stderr[-800:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
 def cmd_bench(a, extra):
-    "Tokens/s of the Trainer's step vs a plain nanoGPT-style loop on the same model and batch; KV-cache sampling speed."
+    "Tokens/s of the Trainer's step vs a plain nanoGPT-style loop (eager and compiled); KV-cache sampling speed; peak memory with AdamW vs 8-bit AdamW."
     from pretrain_nb.train import make_config, Trainer
     from pretrain_nb.generate import generate
     import tempfile
@@ -97,22 +120,37 @@ def cmd_bench(a, extra):
     cfg = make_config(a.preset, None, out=tempfile.mkdtemp(), max_steps=10**6, sample_tokens=0, **_overrides(extra))
     t = Trainer(cfg, progress=False).setup()
     tokens = cfg.batch_size * t.model_config.block_size
-    for _ in range(3): t.train_step()
-    t0 = time.perf_counter()
-    for _ in range(a.steps): t.train_step()
-    trainer_tps = a.steps * tokens / (time.perf_counter() - t0)
+    def tokens_per_s(step):
+        for _ in range(3): step()                                     # warm-up (and compilation)
+        t0 = time.perf_counter()
+        for _ in range(a.steps): step()
+        return a.steps * tokens / (time.perf_counter() - t0)
     model, opt, loader = t.model, t.opt, t.train_loader
-    t0 = time.perf_counter()
-    for _ in range(a.steps):                                          # the plain reference loop
-        x, y = loader.next_batch(); _, loss = model(x, y); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-    plain_tps = a.steps * tokens / (time.perf_counter() - t0)
+    def plain_step(fwd=model):                                        # the plain reference loop: nanoGPT's, eager
+        x, y = loader.next_batch(); _, loss = fwd(x, y); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+    rows = [(f"Trainer step ({a.preset}, {cfg.optimizer}, compile {'on' if t.fwd is not model else 'off'})", tokens_per_s(t.train_step)),
+            ("plain loop, same model, batch and optimizer, eager", tokens_per_s(plain_step))]
+    if a.compile:
+        compiled = torch.compile(model)
+        rows.append(("plain loop, torch.compile", tokens_per_s(lambda: plain_step(compiled))))
+    base = rows[1][1]
     p = torch.zeros(1, 1, dtype=torch.long, device=t.device)
-    speeds = {}
     for cache in (False, True):
-        t0 = time.perf_counter(); generate(model, p, 100, temperature=0, use_cache=cache); speeds[cache] = 100 / (time.perf_counter() - t0)
-    print(f"| measurement | tokens/s |\n|---|---|\n| Trainer step ({a.preset}, {cfg.optimizer}) | {trainer_tps:,.0f} |"
-          f"\n| plain loop, same model and batch | {plain_tps:,.0f} |\n| sampling without KV cache | {speeds[False]:,.0f} |"
-          f"\n| sampling with KV cache | {speeds[True]:,.0f} |")
+        t0 = time.perf_counter(); generate(model, p, 100, temperature=0, use_cache=cache)
+        rows.append((f"sampling {'with' if cache else 'without'} KV cache (tokens generated/s)", 100 / (time.perf_counter() - t0)))
+    print("| measurement | tokens/s | vs plain eager loop |\n|---|---|---|")
+    for name, v in rows: print(f"| {name} | {v:,.0f} | {v / base:.2f}× |" if "sampling" not in name else f"| {name} | {v:,.0f} | |")
+    if a.memory_preset != "none":
+        mem = {o: peak_memory(a.memory_preset, o) for o in ("adamw", "adamw8bit")}
+        key = "cuda" if mem["adamw"]["cuda"] is not None else "rss"
+        print(f"\n| {a.memory_preset} ({human_count(mem['adamw']['params'])} parameters), 3 steps, batch 1 × 128 | "
+              f"optimizer state | state bytes/param | peak {'GPU memory' if key == 'cuda' else 'process RSS'} |\n|---|---|---|---|")
+        for o, m in mem.items():
+            print(f"| {o} | {human_bytes(m['state'])} | {m['state'] / m['params']:.2f} | {human_bytes(m[key])} |")
+        saved = mem["adamw"][key] - mem["adamw8bit"][key]
+        print(f"\n8-bit AdamW lowers the peak by {human_bytes(saved)} "
+              f"({saved / mem['adamw']['params']:.2f} bytes per parameter; the state alone: "
+              f"{(mem['adamw']['state'] - mem['adamw8bit']['state']) / mem['adamw']['params']:.2f}).")
 
 class _Parser(argparse.ArgumentParser):
     "argparse, but a usage mistake is one line (a UserError), like every other user error."
@@ -153,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="measure training and sampling speed")
     b.add_argument("what", nargs="?", default="train", help="train (default)")
     b.add_argument("--preset", default="tiny"); b.add_argument("--steps", type=int, default=10)
+    b.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True, help="also time a compiled plain loop")
+    b.add_argument("--memory-preset", default="gpt2-124m", help="the model whose peak memory is measured with each optimizer (none: skip)")
     b.set_defaults(func=cmd_bench)
     e = sub.add_parser("export-hf", help="write a checkpoint as a transformers GPT-2 model folder (+ tokenizer.json)")
     e.add_argument("--ckpt", required=True); e.add_argument("--out", required=True)

@@ -20,7 +20,8 @@ __all__ = ['STDLIB_SKIP_DIRS', 'BUILDERS', 'SHARD_MAGIC', 'SHARD_VERSION', 'HEAD
            'describe_source', 'prepare', 'TokenLoader', 'corpus_stats', 'plot_doc_lengths']
 
 # %% ../nbs/02_data.ipynb #366f78b6
-STDLIB_SKIP_DIRS = frozenset({"test", "tests", "idle_test", "site-packages", "__pycache__"})
+STDLIB_SKIP_DIRS = frozenset({"test", "tests", "idle_test", "site-packages", "__pycache__",
+                              "encodings", "pydoc_data"})   # generated codec tables; the topics come in as prose below
 
 def stdlib_files() -> list[Path]:
     "The standard library's `.py` files, test suites excluded, sorted by their path inside the library."

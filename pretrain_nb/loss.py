@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_loss.ipynb #43d023bb
 from __future__ import annotations
-import math
+import html, math
 import torch
 import torch.nn.functional as F
 from .core import agg_figure, figure_png
@@ -59,6 +59,12 @@ def _bars_png(labels, probs, title) -> bytes:
     ax.set_xlim(0, max(max(probs) * 1.25, 1e-3)); ax.set_xlabel("probability"); ax.set_title(title, fontsize=10)
     return figure_png(fig)
 
+def _probs_table_html(labels, probs) -> str:
+    "The same numbers as the bars, as an HTML table: readable by screen readers, browser tests and copy-paste."
+    rows = "".join(f'<tr><td class="tok"><code>&#39;{html.escape(l)}&#39;</code></td><td class="p">{p:.4f}</td></tr>'
+                   for l, p in zip(labels, probs))
+    return f'<table><tr><th>next token</th><th>p</th></tr>{rows}</table>'
+
 class NextTokenWidget:
     "A prompt box, a temperature slider and a top-k selector → a bar chart of the next-token probabilities."
     def __init__(self, model, tok, prompt: str = "The capital of France is", k: int = 10):
@@ -67,9 +73,9 @@ class NextTokenWidget:
         self.prompt = W.Text(value=prompt, description="prompt", layout=W.Layout(width="95%"))
         self.temperature = W.FloatSlider(value=1.0, min=0.05, max=3.0, step=0.05, description="temperature")
         self.k = W.IntSlider(value=k, min=1, max=30, description="top k")
-        self.image, self.info = W.Image(format="png"), W.HTML()
-        self.image.add_class("next-token-bars"); self.temperature.add_class("temperature-slider")
-        self.box = W.VBox([self.prompt, W.HBox([self.temperature, self.k]), self.info, self.image])
+        self.image, self.info, self.table = W.Image(format="png"), W.HTML(), W.HTML()
+        self.image.add_class("next-token-bars"); self.temperature.add_class("temperature-slider"); self.table.add_class("next-token-table")
+        self.box = W.VBox([self.prompt, W.HBox([self.temperature, self.k]), self.info, W.HBox([self.image, self.table])])
         self.box.add_class("next-token-widget")
         for w in (self.prompt, self.temperature, self.k): w.observe(lambda c: self.update(), names="value")
         self.update()
@@ -77,13 +83,14 @@ class NextTokenWidget:
     def update(self):
         ids = self.tok.encode(self.prompt.value, disallowed_special=())
         if not ids:
-            self.info.value, self.top_ids, self.top_probs = "type a prompt", [], []
+            self.info.value, self.table.value, self.top_ids, self.top_probs = "type a prompt", "", [], []
             return
         self.probs = next_token_probs(self.model, ids, self.temperature.value)[: self.tok.vocab_size]   # not the padding
         p, i = self.probs.topk(min(self.k.value, len(self.probs)))
         self.top_ids, self.top_probs = i.tolist(), p.tolist()
         self.top_tokens = [self.tok.token_str(t) for t in self.top_ids]
         self.image.value = _bars_png(self.top_tokens, self.top_probs, f"p(next token | prompt), temperature {self.temperature.value:.2f}")
+        self.table.value = _probs_table_html(self.top_tokens, self.top_probs)
         self.info.value = (f"{len(ids)} prompt tokens; the top {len(self.top_ids)} hold "
                            f"{sum(self.top_probs):.1%} of the probability")
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_train.ipynb #b4e4d385
 from __future__ import annotations
-import dataclasses, json, math, os, random, signal, sys, time, warnings
+import dataclasses, gc, json, math, os, random, signal, sys, time, warnings
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
@@ -19,9 +19,9 @@ from .generate import sample_text
 from .distributed import setup_distributed, teardown_distributed, all_reduce_mean, barrier, DistInfo
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'CKPT_FORMAT', 'CKPT_VERSION', 'TrainConfig', 'make_config', 'save_checkpoint', 'find_checkpoint',
-           'load_checkpoint', 'Callback', 'MetricsLogger', 'read_metrics', 'plot_run', 'LiveLossWidget',
-           'TrainingStopped', 'Trainer', 'train']
+__all__ = ['TRAIN_PRESETS', 'CKPT_FORMAT', 'CKPT_VERSION', 'LOGGERS', 'TrainConfig', 'make_config', 'save_checkpoint',
+           'find_checkpoint', 'load_checkpoint', 'Callback', 'MetricsLogger', 'read_metrics', 'plot_run',
+           'LiveLossWidget', 'TrainingStopped', 'Trainer', 'train', 'TensorBoardLogger', 'WandbLogger', 'make_loggers']
 
 # %% ../nbs/08_train.ipynb #c420e64b
 @dataclass
@@ -61,6 +61,7 @@ class TrainConfig:
     eval_batches: int = 20
     ckpt_interval: int = 200
     log_interval: int = 10
+    loggers: str = ""                 # also log to: "tensorboard", "wandb" or both ("tensorboard,wandb")
     sample_tokens: int = 200
     sample_prompt: str = "def "
     # machine
@@ -191,6 +192,7 @@ class Callback:
 
 class MetricsLogger(Callback):
     "Append every metrics record to `metrics.jsonl` in the run folder (flushed, so a crash loses nothing logged)."
+    main_only = True                                   # under torchrun, rank 0 alone writes
     def on_train_begin(self, trainer): self.f = open(Path(trainer.cfg.out) / "metrics.jsonl", "a")
     def _write(self, m): self.f.write(json.dumps(m) + "\n"); self.f.flush()
     def on_step_end(self, trainer, m):
@@ -249,7 +251,7 @@ class Trainer:
     "Set up a training run from a `TrainConfig`, then `fit()` it."
     def __init__(self, cfg: TrainConfig, callbacks: list[Callback] = (), progress: bool = True):
         self.cfg, self.progress = cfg, progress
-        self.callbacks = [MetricsLogger(), *callbacks]
+        self.callbacks = [MetricsLogger(), *(make_loggers(cfg.loggers) if cfg.loggers else []), *callbacks]
         self.device = default_device() if cfg.device == "auto" else as_device(cfg.device)
         self.should_stop, self.bad_steps, self.skipped = False, 0, 0
         self.dist, self.parallel = DistInfo(), None
@@ -269,9 +271,10 @@ class Trainer:
             return
         if force:
             import shutil
-            for p in list(out.glob("ckpt-*.pt")) + [out / "latest", out / "metrics.jsonl", old_cfg, out / "tokenizer.json"]:
+            for p in list(out.glob("ckpt-*.pt")) + [out / "latest", out / "metrics.jsonl", old_cfg, out / "tokenizer.json", out / "wandb-id"]:
                 if p.exists(): p.unlink()
-            if (out / "data").exists(): shutil.rmtree(out / "data")
+            for d in ("data", "tb"):
+                if (out / d).exists(): shutil.rmtree(out / d)
             return
         what = "the same config" if same else "a different config"
         raise ValueError(f"{out} already holds a run with {what}; pass --resume to continue it or --force to start over")
@@ -381,6 +384,7 @@ class Trainer:
         self.train_loader.load_state_dict(s["loader"]); _set_rng_state(s["rng"])
         if self.scaler and s.get("scaler"): self.scaler.load_state_dict(s["scaler"])
         self.step, self.skipped = s["step"], s.get("skipped", 0)
+        if self.cfg.time_budget: self.cfg.max_steps = s["config"]["max_steps"]    # the length the budget fitted, not the default
         self._say(f"resumed from step {self.step}")
 
     def save(self) -> Path | None:
@@ -476,7 +480,7 @@ class Trainer:
         self._say(f"model: {human_count(n)} parameters, {self.model_config.n_layer} layers × {self.model_config.d_model}, "
                   f"context {self.model_config.block_size}; device {self.device}; optimizer {c.optimizer}; "
                   f"{human_count(self.stats['train']['tokens'])} training tokens")
-        callbacks = self.callbacks if self.dist.is_main else [cb for cb in self.callbacks if not isinstance(cb, MetricsLogger)]
+        callbacks = self.callbacks if self.dist.is_main else [cb for cb in self.callbacks if not getattr(cb, "main_only", False)]
         for cb in callbacks: cb.on_train_begin(self)
         interrupted, t_start = [], time.time()
         def on_sigint(sig, frame): interrupted.append(True)
@@ -514,6 +518,14 @@ class Trainer:
         self.cfg.max_steps = steps
         self._say(f"time budget {self.cfg.time_budget} min: {per_step * 1e3:.0f} ms/step → {steps} steps")
 
+    def close(self, ok: bool = False):
+        "Leave the process group (under torchrun). After a good run every rank first waits for the others, so none closes its connections while another still uses them; after a failure it leaves at once, as the others may never arrive."
+        if not torch.distributed.is_initialized(): return
+        self.fwd = self.model                     # drop DDP's reducer (it holds buckets gloo's threads may reference) while the group lives
+        gc.collect()
+        if ok: barrier(self.dist)
+        teardown_distributed()
+
 def _main_thread() -> bool:
     import threading
     return threading.current_thread() is threading.main_thread()
@@ -528,6 +540,56 @@ def train(cfg: TrainConfig, resume: bool = False, force: bool = False, callbacks
         if cfg.sample_tokens and progress and t.dist.is_main and t.parallel != "fsdp":
             text = sample_text(t.model, t.tok, cfg.sample_prompt, cfg.sample_tokens, seed=cfg.seed)
             print("\n--- sample ---\n" + text + "\n--------------")
+        t.close(ok=True)
     finally:
-        teardown_distributed()
+        t.close()
     return t
+
+# %% ../nbs/08_train.ipynb #a1b2c3d5
+def _scalars(m: dict) -> dict:
+    "The finite numbers of a metrics record, without its step."
+    return {k: float(v) for k, v in m.items() if k != "step" and isinstance(v, (int, float)) and math.isfinite(v)}
+
+def _logged(trainer, m) -> bool: return m["step"] % trainer.cfg.log_interval == 0 or m["step"] == trainer.cfg.max_steps
+
+class TensorBoardLogger(Callback):
+    "Scalars to TensorBoard, in the run folder's `tb/` (or `log_dir`)."
+    main_only = True
+    def __init__(self, log_dir: str | None = None): self.log_dir = log_dir
+    def on_train_begin(self, trainer):
+        try: from torch.utils.tensorboard import SummaryWriter
+        except ImportError: raise ImportError("the TensorBoard logger needs the tensorboard package: pip install tensorboard") from None
+        self.writer = SummaryWriter(self.log_dir or str(Path(trainer.cfg.out) / "tb"))
+    def _write(self, prefix, m):
+        for k, v in _scalars(m).items(): self.writer.add_scalar(f"{prefix}/{k}", v, m["step"])
+    def on_step_end(self, trainer, m):
+        if _logged(trainer, m): self._write("train", m)
+    def on_eval(self, trainer, m): self._write("val", m); self.writer.flush()
+    def on_train_end(self, trainer): self.writer.close()
+
+class WandbLogger(Callback):
+    "Metrics and the run's config to Weights & Biases; a resumed run continues the same W&B run (its id is kept in the run folder)."
+    main_only = True
+    def __init__(self, project: str = "pretrain_nb", **init_kwargs): self.project, self.init_kwargs = project, init_kwargs
+    def on_train_begin(self, trainer):
+        try: import wandb
+        except ImportError: raise ImportError("the W&B logger needs the wandb package: pip install wandb (then wandb login, "
+                                              "or set WANDB_MODE=offline)") from None
+        out = Path(trainer.cfg.out); id_file = out / "wandb-id"
+        run_id = id_file.read_text().strip() if id_file.exists() else wandb.util.generate_id()
+        id_file.write_text(run_id + "\n")
+        self.run = wandb.init(project=self.project, name=out.name, id=run_id, resume="allow", dir=str(out),
+                              config=asdict(trainer.cfg), **self.init_kwargs)
+    def on_step_end(self, trainer, m):
+        if _logged(trainer, m): self.run.log({f"train/{k}": v for k, v in _scalars(m).items()}, step=m["step"])
+    def on_eval(self, trainer, m): self.run.log({f"val/{k}": v for k, v in _scalars(m).items()}, step=m["step"])
+    def on_train_end(self, trainer): self.run.finish()
+
+LOGGERS = {"tensorboard": TensorBoardLogger, "wandb": WandbLogger}
+
+def make_loggers(names: str) -> list[Callback]:
+    "Callbacks for a comma-separated list of logger names."
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in LOGGERS]
+    if unknown: raise ValueError(f"unknown logger(s) {unknown}; choose from {sorted(LOGGERS)}")
+    return [LOGGERS[n]() for n in wanted]
