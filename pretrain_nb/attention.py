@@ -102,7 +102,8 @@ class AttentionWidget:
 
     def update(self, recompute: bool = False):
         if recompute:
-            ids = self.tok.encode(self.text.value, disallowed_special=())[-self.max_tokens:] or [0]
+            limit = min(self.max_tokens, getattr(getattr(self.model, "config", None), "block_size", self.max_tokens))
+            ids = self.tok.encode(self.text.value, disallowed_special=())[-limit:] or [0]     # the last tokens that fit the context
             self.ids, self.labels = ids, [self.tok.token_str(i) for i in ids]
             was = self.model.training; self.model.eval()
             with torch.no_grad(): _, self.all_weights = self.model(torch.tensor([ids], device=self._device()), return_attn=True)
