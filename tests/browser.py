@@ -298,8 +298,12 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    if a.part in ("lab", "all"): run_lab(a.only)
-    if a.part in ("docs", "all"): run_docs(Path(a.site), not a.no_build)
+    for part, run in (("lab", lambda: run_lab(a.only)), ("docs", lambda: run_docs(Path(a.site), not a.no_build))):
+        if a.part not in (part, "all"): continue
+        try: run()
+        except Exception as e:                      # a missing browser, Playwright or server: one clear failure, not a crash
+            results.append((f"{part} checks", False, str(e)))
+            print(f"FAIL  {part} checks could not run: {type(e).__name__}: {e}", flush=True); traceback.print_exc(file=sys.stdout)
     n_ok = sum(ok for _, ok, _ in results)
     print(f"browser checks took {time.time() - t0:.0f}s; screenshots in {ARTIFACTS}")
     print(f"{n_ok} passed, {len(results) - n_ok} failed")
