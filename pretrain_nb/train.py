@@ -74,7 +74,7 @@ class TrainConfig:
     max_bad_steps: int = 5            # stop after this many non-finite losses in a row
 
 TRAIN_PRESETS = {
-    "tiny": dict(n_layer=4, n_head=4, d_model=192, block_size=128),    # ~5 minutes on 2 CPU cores
+    "tiny": dict(n_layer=4, n_head=4, d_model=192, block_size=128, max_steps=800),   # ~5 minutes on 2 CPU cores
     "char-small": dict(tokenizer="char", model="tiny", n_layer=4, n_head=4, d_model=128, block_size=64, batch_size=12,
                        lr=1e-3, max_steps=2000, warmup_steps=100, eval_interval=250, ckpt_interval=500, out="runs/char-small"),
     "gpt2-124m": dict(model="gpt2-124m", vocab_size=50257, block_size=1024, batch_size=16, grad_accum=32, lr=6e-4,
