@@ -117,7 +117,8 @@ def cmd_bench(a, extra):
     from pretrain_nb.generate import generate
     import tempfile
     if a.what != "train": raise UserError("only `pretrain_nb bench train` is available; see bench/*.py for the rest")
-    cfg = make_config(a.preset, None, out=tempfile.mkdtemp(), max_steps=10**6, sample_tokens=0, **_overrides(extra))
+    settings = {"out": tempfile.mkdtemp(), "sample_tokens": 0, **_overrides(extra), "max_steps": 10**6}   # a schedule that never ends
+    cfg = make_config(a.preset, None, **settings)
     t = Trainer(cfg, progress=False).setup()
     tokens = cfg.batch_size * t.model_config.block_size
     def tokens_per_s(step):

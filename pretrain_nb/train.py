@@ -190,13 +190,17 @@ class Callback:
     def on_eval(self, trainer, metrics: dict): pass
     def on_train_end(self, trainer): pass
 
+def _logged(trainer, m) -> bool:
+    "Is this step one that the loggers record (every `log_interval` steps, and the last)?"
+    return m["step"] % trainer.cfg.log_interval == 0 or m["step"] == trainer.cfg.max_steps
+
 class MetricsLogger(Callback):
     "Append every metrics record to `metrics.jsonl` in the run folder (flushed, so a crash loses nothing logged)."
     main_only = True                                   # under torchrun, rank 0 alone writes
     def on_train_begin(self, trainer): self.f = open(Path(trainer.cfg.out) / "metrics.jsonl", "a")
     def _write(self, m): self.f.write(json.dumps(m) + "\n"); self.f.flush()
     def on_step_end(self, trainer, m):
-        if m["step"] % trainer.cfg.log_interval == 0 or m["step"] == trainer.cfg.max_steps: self._write(m)
+        if _logged(trainer, m): self._write(m)
     def on_eval(self, trainer, m): self._write(m)
     def on_train_end(self, trainer): self.f.close()
 
@@ -245,6 +249,10 @@ class LiveLossWidget(Callback):
         display(self.box)
 
 # %% ../nbs/08_train.ipynb #461eaf32
+def _identity(cfg: dict) -> dict:
+    "The settings that make a run what it is: all but where its numbers are sent (`loggers`), which a resume may change."
+    return {k: v for k, v in cfg.items() if k != "loggers"}
+
 class TrainingStopped(RuntimeError): "The run cannot go on (non-finite losses, say); the message says why."
 
 class Trainer:
@@ -262,10 +270,11 @@ class Trainer:
         out = Path(self.cfg.out)
         old_cfg = out / "config.json"
         if not old_cfg.exists(): return
-        same = json.loads(old_cfg.read_text()) == asdict(self.cfg)
+        old, new = (_identity(d) for d in (json.loads(old_cfg.read_text()), asdict(self.cfg)))
+        same = old == new
         if resume:
             if not same:
-                diff = {k: v for k, v in json.loads(old_cfg.read_text()).items() if asdict(self.cfg).get(k) != v}
+                diff = {k: v for k, v in old.items() if new.get(k) != v}
                 raise ValueError(f"{out} holds a run with a different config ({', '.join(f'{k}={v!r}' for k, v in diff.items())}); "
                                  f"resume it with the same settings, or start over with --force")
             return
@@ -549,8 +558,6 @@ def train(cfg: TrainConfig, resume: bool = False, force: bool = False, callbacks
 def _scalars(m: dict) -> dict:
     "The finite numbers of a metrics record, without its step."
     return {k: float(v) for k, v in m.items() if k != "step" and isinstance(v, (int, float)) and math.isfinite(v)}
-
-def _logged(trainer, m) -> bool: return m["step"] % trainer.cfg.log_interval == 0 or m["step"] == trainer.cfg.max_steps
 
 class TensorBoardLogger(Callback):
     "Scalars to TensorBoard, in the run folder's `tb/` (or `log_dir`)."

@@ -9,7 +9,7 @@ Needs Chromium (Debian: `apt-get install chromium`, at /usr/bin/chromium, or set
 Everything stays on 127.0.0.1; the server and the browser are shut down at the end, also on failure.
 """
 from __future__ import annotations
-import argparse, contextlib, http.server, json, os, re, secrets, shutil, socket, subprocess, sys
+import argparse, contextlib, http.server, json, os, secrets, shutil, socket, subprocess, sys
 import tempfile, threading, time, traceback
 from functools import partial
 from pathlib import Path
