@@ -12,7 +12,7 @@ from torch import nn
 # %% auto #0
 __all__ = ['BLOCK', 'MIN_8BIT_SIZE', 'OPTIMIZERS', 'sgd_update', 'momentum_update', 'adam_update', 'adamw_update',
            'ReadableAdamW', 'param_groups', 'describe_param_groups', 'cosine_lr', 'wsd_lr', 'dynamic_map',
-           'quantize_blockwise', 'dequantize_blockwise', 'AdamW8bitRef', 'nearest_code_table', 'AdamW8bit',
+           'quantize_blockwise', 'dequantize_blockwise', 'AdamW8bitRef', 'kernel_tables', 'AdamW8bit',
            'optimizer_state_bytes', 'state_bytes_8bit', 'training_memory_table', 'make_optimizer']
 
 # %% ../nbs/07_optim.ipynb #c058f0c9
@@ -191,9 +191,16 @@ class AdamW8bitRef(torch.optim.Optimizer):
                 s = self.state[p]
                 s["step"] += 1
                 c1, c2 = 1 - b1 ** s["step"], math.sqrt(1 - b2 ** s["step"])
-                if "q1" in s: self._update_8bit(p, s, group, c1, c2)
-                else: self._update_32bit(p, s, group, c1, c2)
+                self._update(p, s, group, c1, c2)
+        self._flush()
         return loss
+
+    def _update(self, p, s, group, c1, c2):
+        "Update one tensor (the fast subclass queues it for one kernel call instead)."
+        if "q1" in s: self._update_8bit(p, s, group, c1, c2)
+        else: self._update_32bit(p, s, group, c1, c2)
+
+    def _flush(self): pass
 
     @staticmethod
     def _update_32bit(p, s, group, c1, c2):
@@ -229,11 +236,43 @@ class AdamW8bitRef(torch.optim.Optimizer):
                              f"not by an 8-bit AdamW of pretrain_nb; load it into the optimizer that saved it")
         # torch keeps the given tensors when dtype and device already match; the fast kernel updates its state
         # in place, so take copies, or the optimizer that produced `state_dict` would share (and corrupt) them
-        state = {k: {n: (v.clone() if torch.is_tensor(v) else v) for n, v in s.items()} for k, s in state_dict["state"].items()}
+        state = {k: {n: (v.clone(memory_format=torch.contiguous_format) if torch.is_tensor(v) else v) for n, v in s.items()} for k, s in state_dict["state"].items()}
         super().load_state_dict({**state_dict, "state": state})
         for s in self.state.values():                     # torch casts every state tensor to the parameter's dtype
             for k in ("q1", "q2"):
                 if k in s: s[k] = s[k].to(torch.uint8)
+
+# %% ../nbs/07_optim.ipynb #596f301d
+def kernel_tables(code: torch.Tensor, signed: bool) -> torch.Tensor:
+    "The 42 per-decade constants the C kernel turns codes into values and back with (layout: top of `_KERNEL_SRC`)."
+    c64, zero = code.double(), (127 if signed else 0)
+    mids = (code[1:] + code[:-1]) / 2                       # fp32, the midpoints `quantize_blockwise` compares with
+    P = torch.arange(129 if signed else 256)                # codes counted from the zero code
+    j = 2 * P + 1 if signed else P + 1
+    exponent = torch.floor(torch.log2(j.double())).long()
+    DA, DB, QB, QC, T = (torch.zeros(8, dtype=torch.float64) for _ in range(5))
+    for k in range(7):                                      # decade k: j's exponent is k + 1; k + 1 thresholds below it
+        Ps = P[(exponent == k + 1) & (zero + P < 255)]
+        vals = c64[zero + Ps]
+        step = (vals[-1] - vals[0]) / (len(Ps) - 1) if len(Ps) > 1 else torch.tensor(0.0, dtype=torch.float64)
+        d = (127 + k + 1) & 7                               # the kernel indexes by the low 3 bits of the exponent field
+        DB[d] = step / 2 if signed else step                # j moves by 2 per code in the signed map
+        DA[d] = vals[0] - j[Ps[0]] * DB[d]
+        QB[k + 1] = 1 / step if len(Ps) > 1 else 0.0
+        QC[k + 1] = Ps[0] - vals[0] * QB[k + 1]
+        T[k] = mids[zero + Ps[0] - 1]                       # between the code below this decade and its first
+    T[7] = mids[254]                                        # between the last code before 1.0 and 1.0
+    QB[0] = 128.0 if signed else 255.0                      # count 0 (zero) and 8 (1.0) share entry 0: round(|x| × QB)
+    j_one = 257.0 if signed else 256.0                      # exponent entry 7 holds j = 1 (zero) and j_one (1.0)
+    DB[7] = 1 / (j_one - 1); DA[7] = -DB[7]
+    # The guess of the count from the bits y ≈ 2^23 (log2|x| + 127): an affine function of log10(|x| / absmax) that puts
+    # threshold k at k + 1/2, give or take the drift of the decades' widths (0.84 to 0.99 of a decade) split evenly.
+    lt = torch.log10(T)
+    width = (lt[6] - lt[0]) / 6
+    drift = (lt - lt[0]) / width - torch.arange(8)
+    gain = math.log10(2) / (width * 2 ** 23)
+    bias = 0.5 - (drift.max() + drift.min()) / 2 - lt[0] / width
+    return torch.cat([DA, DB, QB, QC, T, torch.stack([gain, bias])]).float().contiguous()
 
 # %% ../nbs/07_optim.ipynb #a7050a7b
 _KERNEL_SRC = r"""
@@ -241,106 +280,301 @@ _KERNEL_SRC = r"""
 #include <string.h>
 #include <math.h>
 #define BS 256
-static inline uint8_t nearest(float x, const int32_t* restrict lut, const float* restrict mid) {
-    uint32_t bits; memcpy(&bits, &x, 4);
-    int32_t base = lut[bits >> 16];                 /* nearest code at the cell's lower edge */
-    return (uint8_t)(base + (x > mid[base]));       /* at most one midpoint inside a cell */
+/* The constants of one quantization map, 42 floats from `kernel_tables`:
+   DA[8] DB[8]  code -> value: value = j * DB[c] + DA[c], c = the binary exponent of j (mod 8)
+   QB[8] QC[8]  value -> code: P = round(|x| / absmax * QB[c] + QC[c]), c = thresholds below |x| / absmax (mod 8)
+   T[8]         the decade thresholds, then the midpoint below the code 1.0 (fractions of absmax)
+   G[2]         gain and bias of the guess of c from the bits of |x| and absmax */
+enum { DA = 0, DB = 8, QB = 16, QC = 24, T = 32, G = 40 };
+
+typedef struct {                   /* one parameter tensor; s1, s2 are 8-bit codes (a1 != 0) or fp32 m, v (a1 == 0) */
+    float* p; const float* g; void* s1; void* s2; float* a1; float* a2; int64_t n;
+    float lr, wd, b1, b2, eps, c1, c2;
+} tensor_t;
+
+static inline int32_t bits_of(float x) { int32_t i; memcpy(&i, &x, 4); return i; }
+static inline float float_of(int32_t i) { float x; memcpy(&x, &i, 4); return x; }
+static inline int32_t round_to_int(float f) {        /* like cvtps2dq: nearest-even; out of range or NaN -> INT32_MIN */
+    return (f > -2147483520.0f && f < 2147483520.0f) ? (int32_t)nearbyintf(f) : INT32_MIN;
 }
-static void block_update(float* restrict p, const float* restrict g, uint8_t* restrict q1, uint8_t* restrict q2,
-                         float* restrict a1, float* restrict a2, int len,
-                         const float* restrict code1, const float* restrict code2,
-                         const int32_t* restrict lut1, const int32_t* restrict lut2,
-                         const float* restrict mid1, const float* restrict mid2,
-                         float b1, float b2, float eps, float decay, float step, float c2) {
+
+/* ---- One element at a time: the definition, and the path on CPUs without AVX2. ---- */
+static inline float dequant_signed(uint8_t q, const float* t) {   /* code 127 is 0; P = |q - 127| codes away, j = 2P + 1 */
+    int32_t d = (int32_t)q - 127;
+    float j = (float)(2 * (d < 0 ? -d : d) + 1);
+    int c = (bits_of(j) >> 23) & 7;
+    float v = fmaf(j, t[DB + c], t[DA + c]);
+    return d < 0 ? -v : v;
+}
+static inline float dequant_unsigned(uint8_t q, const float* t) { /* j = q + 1 */
+    float j = (float)(q + 1);
+    int c = (bits_of(j) >> 23) & 7;
+    return fmaf(j, t[DB + c], t[DA + c]);
+}
+static inline int32_t clamp(int32_t x, int32_t lo, int32_t hi) { return x < lo ? lo : x > hi ? hi : x; }
+typedef struct { int32_t th[8]; float qb[8]; float g0; } block_map;   /* thresholds as ordered int bits, slopes / absmax */
+static inline block_map make_block_map(const float* t, float absmax) {
+    block_map b; const float r = 1.0f / absmax;
+    for (int k = 0; k < 8; k++) { b.th[k] = bits_of(t[T + k] * absmax); b.qb[k] = t[QB + k] * r; }
+    b.g0 = fmaf(-(float)bits_of(absmax), t[G], t[G + 1]);
+    return b;
+}
+/* How many of the 7 thresholds lie below |x|? A float's bits, read as an integer, are ~ 2^23 (log2|x| + 127), so an
+   affine function of them guesses the decade to within one (c or c - 1); one comparison settles it. */
+static inline int32_t position(int32_t axi, const float* t, const block_map* b, int32_t* count) {
+    int32_t a = clamp((int32_t)fmaf((float)axi, t[G], b->g0), 0, 7);
+    int c = a + (axi > b->th[a]);                                 /* non-negative floats order like their bits */
+    *count = c;                                                   /* 0 .. 8; classes 0 and 8 share a table entry */
+    return round_to_int(fmaf(float_of(axi), b->qb[c & 7], t[QC + (c & 7)]));
+}
+static inline uint8_t quant_signed(float x, const float* t, const block_map* b) {
+    int32_t xi = bits_of(x), n, P = position(xi & 0x7FFFFFFF, t, b, &n);
+    P = P < (1 << n) - 1 ? P : (1 << n) - 1;                      /* decade n-1 holds P in [2^(n-1), 2^n) */
+    return (uint8_t)clamp(127 + (xi < 0 ? -P : P), 0, 255);     /* no code -1.0: -128 saturates to -0.993 */
+}
+static inline uint8_t quant_unsigned(float x, const float* t, const block_map* b) {
+    int32_t xi = bits_of(x), n, P = position(xi, t, b, &n);
+    return (uint8_t)(P < (2 << n) - 2 ? P : (2 << n) - 2);       /* decade n-1 holds P in [2^n - 1, 2^(n+1) - 2] */
+}
+
+static void block_8bit_scalar(const tensor_t* w, float* p, const float* g, uint8_t* q1, uint8_t* q2, float* a1, float* a2,
+                              const float* t1, const float* t2) {
     float m[BS], v[BS], mx1 = 0.0f, mx2 = 0.0f;
-    const float am1 = *a1, am2 = *a2, ob1 = 1.0f - b1, ob2 = 1.0f - b2;
-    for (int i = 0; i < len; i++) {                 /* dequantize, AdamW update in fp32 */
+    const float k1 = *a1 * w->b1, k2 = *a2 * w->b2, ob1 = 1.0f - w->b1, ob2 = 1.0f - w->b2, ic2 = 1.0f / w->c2;
+    const float decay = 1.0f - w->lr * w->wd, step = w->lr / w->c1;
+    for (int i = 0; i < BS; i++) {                                /* dequantize, AdamW in fp32 */
         float gi = g[i];
-        float mi = (code1[q1[i]] * am1) * b1 + gi * ob1;
-        float vi = (code2[q2[i]] * am2) * b2 + (gi * gi) * ob2;
-        p[i] = p[i] * decay - step * mi / (sqrtf(vi) / c2 + eps);
+        float mi = fmaf(dequant_signed(q1[i], t1), k1, gi * ob1);
+        float vi = fmaf(dequant_unsigned(q2[i], t2), k2, (gi * gi) * ob2);
+        p[i] = fmaf(-step, mi / fmaf(sqrtf(vi), ic2, w->eps), p[i] * decay);
         m[i] = mi; v[i] = vi;
+        mx1 = fmaxf(mx1, fabsf(mi)); mx2 = fmaxf(mx2, vi);
     }
-    for (int i = 0; i < len; i++) { mx1 = fmaxf(mx1, fabsf(m[i])); mx2 = fmaxf(mx2, v[i]); }
-    const float d1 = mx1 > 0.0f ? mx1 : 1.0f, d2 = mx2 > 0.0f ? mx2 : 1.0f;
-    for (int i = 0; i < len; i++) q1[i] = nearest(m[i] / d1, lut1, mid1);    /* requantize */
-    for (int i = 0; i < len; i++) q2[i] = nearest(v[i] / d2, lut2, mid2);
+    const block_map b1 = make_block_map(t1, mx1 > 0.0f ? mx1 : 1.0f), b2 = make_block_map(t2, mx2 > 0.0f ? mx2 : 1.0f);
+    for (int i = 0; i < BS; i++) { q1[i] = quant_signed(m[i], t1, &b1); q2[i] = quant_unsigned(v[i], t2, &b2); }
     *a1 = mx1; *a2 = mx2;
 }
-void adamw8bit_update(float* p, const float* g, uint8_t* q1, uint8_t* q2, float* a1, float* a2, int64_t n,
-                      const float* code1, const float* code2, const int32_t* lut1, const int32_t* lut2,
-                      const float* mid1, const float* mid2, float lr, float b1, float b2, float eps, float wd,
-                      float c1, float c2, int threads) {
-    const int64_t nb = (n + BS - 1) / BS;
-    const float decay = 1.0f - lr * wd, step = lr / c1;
-    #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int64_t b = 0; b < nb; b++) {
-        int64_t s = b * BS; int len = (int)((n - s) < BS ? (n - s) : BS);
-        block_update(p + s, g + s, q1 + s, q2 + s, a1 + b, a2 + b, len, code1, code2, lut1, lut2, mid1, mid2,
-                     b1, b2, eps, decay, step, c2);
+
+/* ---- AVX2: the same operations on 8 lanes, so the same bits. An 8-entry table lookup is one in-register permute. ---- */
+#if defined(__AVX2__) && defined(__FMA__) && !defined(PRETRAIN_NB_SCALAR)
+#include <immintrin.h>
+#define I2F _mm256_castsi256_ps
+#define F2I _mm256_castps_si256
+static inline __m256 lookup8(const float* table, __m256i c) { return _mm256_permutevar8x32_ps(_mm256_loadu_ps(table), c); }
+static inline __m256 dequant_signed8(__m256i q, const float* t) {
+    __m256i d = _mm256_sub_epi32(q, _mm256_set1_epi32(127));
+    __m256 j = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_slli_epi32(_mm256_abs_epi32(d), 1), _mm256_set1_epi32(1)));
+    __m256i c = _mm256_srli_epi32(F2I(j), 23);                   /* the permute reads the low 3 bits */
+    __m256 v = _mm256_fmadd_ps(j, lookup8(t + DB, c), lookup8(t + DA, c));
+    return _mm256_or_ps(v, _mm256_and_ps(I2F(d), I2F(_mm256_set1_epi32(INT32_MIN))));
+}
+static inline __m256 dequant_unsigned8(__m256i q, const float* t) {
+    __m256 j = _mm256_cvtepi32_ps(_mm256_add_epi32(q, _mm256_set1_epi32(1)));
+    __m256i c = _mm256_srli_epi32(F2I(j), 23);
+    return _mm256_fmadd_ps(j, lookup8(t + DB, c), lookup8(t + DA, c));
+}
+typedef struct { __m256i th; __m256 qb, qc, g, g0; } block_map8;
+static inline block_map8 make_block_map8(const float* t, float absmax) {
+    block_map b = make_block_map(t, absmax); block_map8 b8;
+    b8.th = _mm256_loadu_si256((const __m256i*)b.th);
+    b8.qb = _mm256_loadu_ps(b.qb); b8.qc = _mm256_loadu_ps(t + QC);
+    b8.g = _mm256_set1_ps(t[G]); b8.g0 = _mm256_set1_ps(b.g0);
+    return b8;
+}
+static inline __m256i position8(__m256i axi, const block_map8* b, __m256i* count) {
+    __m256i a = _mm256_cvttps_epi32(_mm256_fmadd_ps(_mm256_cvtepi32_ps(axi), b->g, b->g0));
+    a = _mm256_max_epi32(a, _mm256_setzero_si256());              /* |x| <= absmax keeps the guess below 8 */
+    __m256i c = _mm256_sub_epi32(a, _mm256_cmpgt_epi32(axi, _mm256_permutevar8x32_epi32(b->th, a)));
+    *count = c;
+    return _mm256_cvtps_epi32(_mm256_fmadd_ps(I2F(axi), _mm256_permutevar8x32_ps(b->qb, c), _mm256_permutevar8x32_ps(b->qc, c)));
+}
+static inline __m256i quant_signed8(__m256 x, const block_map8* b) {
+    __m256i xi = F2I(x), n, P = position8(_mm256_and_si256(xi, _mm256_set1_epi32(0x7FFFFFFF)), b, &n);
+    P = _mm256_min_epi32(P, _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), n), _mm256_set1_epi32(1)));
+    return _mm256_add_epi32(_mm256_sign_epi32(P, xi), _mm256_set1_epi32(127));   /* -P where x < 0 (P = 0 where x = 0) */
+}
+static inline __m256i quant_unsigned8(__m256 x, const block_map8* b) {
+    __m256i xi = F2I(x), n, P = position8(xi, b, &n);
+    return _mm256_min_epi32(P, _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(2), n), _mm256_set1_epi32(2)));
+}
+static inline void store_codes32(uint8_t* q, __m256i a, __m256i b, __m256i c, __m256i d) {   /* saturating: -1 -> 0 */
+    __m256i r = _mm256_packus_epi16(_mm256_packus_epi32(a, b), _mm256_packus_epi32(c, d));
+    _mm256_storeu_si256((__m256i*)q, _mm256_permutevar8x32_epi32(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+static inline float hmax8(__m256 x) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m)); m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+static void block_8bit(const tensor_t* w, float* p, const float* g, uint8_t* q1, uint8_t* q2, float* a1, float* a2,
+                       const float* t1, const float* t2) {
+    float m[BS] __attribute__((aligned(32))), v[BS] __attribute__((aligned(32)));
+    const __m256 k1 = _mm256_set1_ps(*a1 * w->b1), k2 = _mm256_set1_ps(*a2 * w->b2);
+    const __m256 ob1 = _mm256_set1_ps(1.0f - w->b1), ob2 = _mm256_set1_ps(1.0f - w->b2), ic2 = _mm256_set1_ps(1.0f / w->c2);
+    const __m256 eps = _mm256_set1_ps(w->eps), decay = _mm256_set1_ps(1.0f - w->lr * w->wd), step = _mm256_set1_ps(w->lr / w->c1);
+    const __m256 abs_mask = I2F(_mm256_set1_epi32(0x7FFFFFFF));
+    __m256 mx1 = _mm256_setzero_ps(), mx2 = _mm256_setzero_ps();
+    for (int i = 0; i < BS; i += 8) {
+        __m256 c1 = dequant_signed8(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(q1 + i))), t1);
+        __m256 c2 = dequant_unsigned8(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(q2 + i))), t2);
+        __m256 gi = _mm256_loadu_ps(g + i);
+        __m256 mi = _mm256_fmadd_ps(c1, k1, _mm256_mul_ps(gi, ob1));
+        __m256 vi = _mm256_fmadd_ps(c2, k2, _mm256_mul_ps(_mm256_mul_ps(gi, gi), ob2));
+        __m256 u = _mm256_div_ps(mi, _mm256_fmadd_ps(_mm256_sqrt_ps(vi), ic2, eps));
+        _mm256_storeu_ps(p + i, _mm256_fnmadd_ps(step, u, _mm256_mul_ps(_mm256_loadu_ps(p + i), decay)));
+        _mm256_store_ps(m + i, mi); _mm256_store_ps(v + i, vi);
+        mx1 = _mm256_max_ps(mx1, _mm256_and_ps(mi, abs_mask)); mx2 = _mm256_max_ps(mx2, vi);
     }
+    const float x1 = hmax8(mx1), x2 = hmax8(mx2);
+    const block_map8 b1 = make_block_map8(t1, x1 > 0.0f ? x1 : 1.0f), b2 = make_block_map8(t2, x2 > 0.0f ? x2 : 1.0f);
+    for (int i = 0; i < BS; i += 32)
+        store_codes32(q1 + i, quant_signed8(_mm256_load_ps(m + i), &b1), quant_signed8(_mm256_load_ps(m + i + 8), &b1),
+                      quant_signed8(_mm256_load_ps(m + i + 16), &b1), quant_signed8(_mm256_load_ps(m + i + 24), &b1));
+    for (int i = 0; i < BS; i += 32)
+        store_codes32(q2 + i, quant_unsigned8(_mm256_load_ps(v + i), &b2), quant_unsigned8(_mm256_load_ps(v + i + 8), &b2),
+                      quant_unsigned8(_mm256_load_ps(v + i + 16), &b2), quant_unsigned8(_mm256_load_ps(v + i + 24), &b2));
+    *a1 = x1; *a2 = x2;
+}
+#else
+#define block_8bit block_8bit_scalar
+#endif
+
+static void block_32bit(const tensor_t* w, float* restrict p, const float* restrict g, float* restrict m, float* restrict v, int len) {
+    const float ob1 = 1.0f - w->b1, ob2 = 1.0f - w->b2, ic2 = 1.0f / w->c2;
+    const float decay = 1.0f - w->lr * w->wd, step = w->lr / w->c1;
+    for (int i = 0; i < len; i++) {
+        float gi = g[i];
+        float mi = fmaf(m[i], w->b1, gi * ob1), vi = fmaf(v[i], w->b2, (gi * gi) * ob2);
+        p[i] = fmaf(-step, mi / fmaf(sqrtf(vi), ic2, w->eps), p[i] * decay);
+        m[i] = mi; v[i] = vi;
+    }
+}
+
+static void block_update(const tensor_t* w, int64_t b, const float* t1, const float* t2) {
+    const int64_t s = b * BS; const int len = (int)(w->n - s < BS ? w->n - s : BS);
+    if (!w->a1) { block_32bit(w, w->p + s, w->g + s, (float*)w->s1 + s, (float*)w->s2 + s, len); return; }
+    uint8_t* q1 = (uint8_t*)w->s1 + s; uint8_t* q2 = (uint8_t*)w->s2 + s;
+    if (len == BS) { block_8bit(w, w->p + s, w->g + s, q1, q2, w->a1 + b, w->a2 + b, t1, t2); return; }
+    float p[BS], g[BS]; uint8_t c1[BS], c2[BS];                  /* the last, partial block: pad with zeros */
+    memset(g, 0, sizeof g); memset(p, 0, sizeof p); memset(c1, 127, BS); memset(c2, 0, BS);
+    memcpy(p, w->p + s, len * 4); memcpy(g, w->g + s, len * 4); memcpy(c1, q1, len); memcpy(c2, q2, len);
+    block_8bit(w, p, g, c1, c2, w->a1 + b, w->a2 + b, t1, t2);
+    memcpy(w->p + s, p, len * 4); memcpy(q1, c1, len); memcpy(q2, c2, len);
+}
+
+/* One optimizer step over many tensors: their 256-element blocks are shared out among the threads. */
+void adamw8bit_step(const tensor_t* ts, int64_t nt, const float* t1, const float* t2, int threads) {
+    int64_t first[nt + 1]; first[0] = 0;
+    for (int64_t k = 0; k < nt; k++) first[k + 1] = first[k] + (ts[k].n + BS - 1) / BS;
+    #pragma omp parallel num_threads(threads)
+    {
+        int64_t k = 0;
+        #pragma omp for schedule(static)
+        for (int64_t b = 0; b < first[nt]; b++) {
+            while (b >= first[k + 1]) k++;                        /* blocks come in order within a thread */
+            if (b < first[k]) { k = 0; while (b >= first[k + 1]) k++; }
+            block_update(&ts[k], b - first[k], t1, t2);
+        }
+    }
+}
+
+/* For tests: the kernel's own quantization (whole blocks: n a multiple of 256) and code values. */
+void quantize_blocks(const float* x, int64_t n, uint8_t* q, float* absmax, const float* t, int is_signed) {
+    for (int64_t s = 0; s < n; s += BS) {
+        float mx = 0.0f;
+        for (int i = 0; i < BS; i++) mx = fmaxf(mx, fabsf(x[s + i]));
+        block_map b = make_block_map(t, mx > 0.0f ? mx : 1.0f);
+        for (int i = 0; i < BS; i++) q[s + i] = is_signed ? quant_signed(x[s + i], t, &b) : quant_unsigned(x[s + i], t, &b);
+        absmax[s / BS] = mx;
+    }
+}
+void dequantize_codes(const uint8_t* q, int64_t n, float* out, const float* t, int is_signed) {
+    for (int64_t i = 0; i < n; i++) out[i] = is_signed ? dequant_signed(q[i], t) : dequant_unsigned(q[i], t);
 }
 """
 
-def nearest_code_table(code: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    "For each of the 65,536 float32 top-16-bit cells, the nearest code at its lower edge; and the midpoints (+inf)."
-    mids = (code[1:] + code[:-1]) / 2
-    cells = torch.arange(65536, dtype=torch.int32)
-    lo, hi = (cells << 16).view(torch.float32), ((cells << 16) | 0xFFFF).view(torch.float32)
-    low_edge, high_edge = torch.minimum(lo, hi), torch.maximum(lo, hi)   # negative floats count down
-    lut = torch.bucketize(low_edge, mids)
-    finite = torch.isfinite(low_edge) & torch.isfinite(high_edge)
-    inside = torch.bucketize(high_edge, mids) - lut
-    if int(inside[finite].max()) > 1: raise AssertionError("two code midpoints share a table cell; the lookup would be wrong")
-    return lut.to(torch.int32).contiguous(), torch.cat([mids, torch.tensor([float("inf")])]).contiguous()
+# %% ../nbs/07_optim.ipynb #3652d152
+class _Tensor(ctypes.Structure):
+    "A parameter tensor as the kernel sees it (`tensor_t`): s1, s2 hold codes with block maxima a1, a2, or fp32 m, v."
+    _fields_ = [(k, ctypes.c_void_p) for k in ("p", "g", "s1", "s2", "a1", "a2")] + [("n", ctypes.c_int64)] + \
+               [(k, ctypes.c_float) for k in ("lr", "wd", "b1", "b2", "eps", "c1", "c2")]
 
-_kernel = None
-def _load_kernel():
-    "Compile (once, cached by source hash) and load the C kernel; None if there is no C compiler."
-    global _kernel
-    if _kernel is not None: return _kernel or None
-    flags = ["-O3", "-ffast-math", "-fopenmp", "-shared", "-fPIC"] + (["-march=native"] if platform.machine() in ("x86_64", "AMD64") else [])
-    key = hashlib.sha256((_KERNEL_SRC + " ".join(flags) + platform.machine()).encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("PRETRAIN_NB_CACHE", Path.home() / ".cache" / "pretrain_nb"))
-    lib_path = cache / f"adamw8bit_{key}.so"
+def _cpu_id() -> str:
+    "The CPU that `-march=native` compiles for: model and feature flags where Linux tells them."
+    try: lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError: return platform.processor()
+    return "\n".join(sorted({l for l in lines if l.startswith(("model name", "flags", "Features", "CPU part"))}))
+
+def _compile(flags: list[str], lib_path: Path):
+    "Build the kernel into `lib_path` with OpenMP, or without it (one core) where the compiler has none."
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None: raise RuntimeError("no C compiler found (set $CC or install gcc)")
+    lib_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as d:
+        src, tmp = Path(d) / "adamw8bit.c", Path(d) / "adamw8bit.so"
+        src.write_text(_KERNEL_SRC)
+        for openmp in (["-fopenmp"], []):
+            r = subprocess.run([cc, *flags, *openmp, str(src), "-o", str(tmp)], capture_output=True, text=True)
+            if r.returncode == 0: break
+        else: raise RuntimeError(f"{cc} failed: {r.stderr.strip()[:500]}")
+        if not openmp: warnings.warn(f"{cc} has no OpenMP: the 8-bit AdamW kernel will use one core")
+        shutil.move(str(tmp), lib_path)                      # whole file or nothing
+
+_kernels = {}
+def _load_kernel(portable: bool = False):
+    "The compiled kernel (built once per source, flags and CPU; cached on disk), or None if it cannot be built."
+    if portable in _kernels: return _kernels[portable]
+    flags = ["-O3", "-ffp-contract=off", "-shared", "-fPIC"]
+    if platform.machine() in ("x86_64", "AMD64"): flags.append("-march=native")
+    if portable: flags.append("-DPRETRAIN_NB_SCALAR")     # the one-element-at-a-time path, for tests
+    key = hashlib.sha256("\n".join([_KERNEL_SRC, *flags, platform.machine(), _cpu_id()]).encode()).hexdigest()[:16]
+    lib_path = Path(os.environ.get("PRETRAIN_NB_CACHE", Path.home() / ".cache" / "pretrain_nb")) / f"adamw8bit_{key}.so"
     try:
-        if not lib_path.exists():
-            cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-            if cc is None: raise RuntimeError("no C compiler found (set $CC or install gcc)")
-            cache.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory() as d:
-                src, tmp_lib = Path(d) / "adamw8bit.c", Path(d) / "adamw8bit.so"
-                src.write_text(_KERNEL_SRC)
-                r = subprocess.run([cc, *flags, str(src), "-o", str(tmp_lib)], capture_output=True, text=True)
-                if r.returncode: raise RuntimeError(f"{cc} failed: {r.stderr.strip()[:500]}")
-                shutil.move(str(tmp_lib), lib_path)                  # whole file or nothing
+        if not lib_path.exists(): _compile(flags, lib_path)
         lib = ctypes.CDLL(str(lib_path))
-        P, F = ctypes.c_void_p, ctypes.c_float
-        lib.adamw8bit_update.argtypes = [P, P, P, P, P, P, ctypes.c_int64] + [P] * 6 + [F] * 7 + [ctypes.c_int]
-        lib.adamw8bit_update.restype = None
-        _kernel = lib
     except (OSError, RuntimeError) as e:
         warnings.warn(f"the fast 8-bit AdamW kernel is not available ({e}); using the reference implementation")
-        _kernel = False
-    return _kernel or None
+        lib = None
+    if lib is not None:
+        P, I = ctypes.c_void_p, ctypes.c_int
+        lib.adamw8bit_step.argtypes = [P, ctypes.c_int64, P, P, I]
+        lib.quantize_blocks.argtypes = [P, ctypes.c_int64, P, P, P, I]
+        lib.dequantize_codes.argtypes = [P, ctypes.c_int64, P, P, I]
+        for f in (lib.adamw8bit_step, lib.quantize_blocks, lib.dequantize_codes): f.restype = None
+    _kernels[portable] = lib
+    return lib
 
 # %% ../nbs/07_optim.ipynb #387e2bf2
 class AdamW8bit(AdamW8bitRef):
-    "8-bit AdamW with a fused, vectorised CPU kernel (same state and results as `AdamW8bitRef`); other devices use the reference."
+    "8-bit AdamW whose CPU step is one call to a fused, vectorised C kernel (same state and results as `AdamW8bitRef`)."
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, min_8bit_size=MIN_8BIT_SIZE, state_bits=8):
         super().__init__(params, lr, betas, eps, weight_decay, min_8bit_size, state_bits)
-        self.lut1, self.mid1 = nearest_code_table(self.code1)
-        self.lut2, self.mid2 = nearest_code_table(self.code2)
+        self.tables1, self.tables2 = kernel_tables(self.code1, True), kernel_tables(self.code2, False)
+        self.kernel = _load_kernel()                        # None: every tensor takes the reference path
+        self._queue, self._grads = [], []
 
-    def _update_8bit(self, p, s, group, c1, c2):
-        kernel = _load_kernel() if p.device.type == "cpu" and p.dtype == torch.float32 else None
-        if kernel is None or not p.is_contiguous(): return super()._update_8bit(p, s, group, c1, c2)
-        g = p.grad.float().contiguous()
+    def step(self, closure=None):
+        self._queue, self._grads = [], []                   # nothing left over from a step that raised
+        return super().step(closure)
+
+    def _update(self, p, s, group, c1, c2):
+        "Queue a CPU fp32 tensor for the kernel; anything else (GPU, half precision, strided) takes the reference path."
+        if self.kernel is None or p.device.type != "cpu" or p.dtype != torch.float32 or not p.is_contiguous():
+            return super()._update(p, s, group, c1, c2)                   # (state tensors are contiguous: `_init_state`)
+        g = p.grad if p.grad.dtype == torch.float32 and p.grad.is_contiguous() else p.grad.float().contiguous()
         b1, b2 = group["betas"]
-        ptr = lambda t: t.data_ptr()
-        kernel.adamw8bit_update(ptr(p), ptr(g), ptr(s["q1"]), ptr(s["q2"]), ptr(s["absmax1"]), ptr(s["absmax2"]), p.numel(),
-                                ptr(self.code1), ptr(self.code2), ptr(self.lut1), ptr(self.lut2), ptr(self.mid1), ptr(self.mid2),
-                                group["lr"], b1, b2, group["eps"], group["weight_decay"], c1, c2, torch.get_num_threads())
+        state = (s["q1"].data_ptr(), s["q2"].data_ptr(), s["absmax1"].data_ptr(), s["absmax2"].data_ptr()) if "q1" in s \
+                else (s["m"].data_ptr(), s["v"].data_ptr(), None, None)
+        self._queue.append((p.data_ptr(), g.data_ptr(), *state, p.numel(), group["lr"], group["weight_decay"], b1, b2, group["eps"], c1, c2))
+        self._grads.append(g)                               # keeps a converted gradient alive until the call
+
+    def _flush(self):
+        "One kernel call for every queued tensor."
+        if not self._queue: return
+        batch = (_Tensor * len(self._queue))(*self._queue)
+        self.kernel.adamw8bit_step(ctypes.addressof(batch), len(batch), self.tables1.data_ptr(), self.tables2.data_ptr(),
+                                   torch.get_num_threads())
+        self._queue, self._grads = [], []
 
 # %% ../nbs/07_optim.ipynb #9af1ff76
 def optimizer_state_bytes(opt: torch.optim.Optimizer) -> int:
