@@ -319,8 +319,8 @@ static inline block_map make_block_map(const float* t, float absmax) {
     b.g0 = fmaf(-(float)bits_of(absmax), t[G], t[G + 1]);
     return b;
 }
-/* How many of the 7 thresholds lie below |x|? A float's bits, read as an integer, are ~ 2^23 (log2|x| + 127), so an
-   affine function of them guesses the decade to within one (c or c - 1); one comparison settles it. */
+/* How many of the 8 thresholds lie below |x|? A float's bits, read as an integer, are ~ 2^23 (log2|x| + 127), so an
+   affine function of them guesses the count to within one (c or c - 1); one comparison settles it. */
 static inline int32_t position(int32_t axi, const float* t, const block_map* b, int32_t* count) {
     int32_t a = clamp((int32_t)fmaf((float)axi, t[G], b->g0), 0, 7);
     int c = a + (axi > b->th[a]);                                 /* non-negative floats order like their bits */
@@ -471,8 +471,7 @@ void adamw8bit_step(const tensor_t* ts, int64_t nt, const float* t1, const float
         int64_t k = 0;
         #pragma omp for schedule(static)
         for (int64_t b = 0; b < first[nt]; b++) {
-            while (b >= first[k + 1]) k++;                        /* blocks come in order within a thread */
-            if (b < first[k]) { k = 0; while (b >= first[k + 1]) k++; }
+            while (b >= first[k + 1]) k++;                        /* a thread's blocks come in order (static schedule) */
             block_update(&ts[k], b - first[k], t1, t2);
         }
     }
