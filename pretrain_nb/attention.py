@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from einops import rearrange, einsum
-from .core import agg_figure, figure_png
+from .core import agg_figure, figure_png, BadInput
 
 # %% auto #0
 __all__ = ['causal_mask', 'explicit_attention', 'CausalSelfAttention', 'AttentionWidget']
@@ -35,7 +35,7 @@ class CausalSelfAttention(nn.Module):
     def __init__(self, d_model: int, n_head: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
         if d_model % n_head:
-            raise ValueError(f"d_model={d_model} is not divisible by n_head={n_head}; each head gets d_model/n_head "
+            raise BadInput(f"d_model={d_model} is not divisible by n_head={n_head}; each head gets d_model/n_head "
                              f"dimensions, so pick e.g. n_head={next(h for h in range(n_head, 0, -1) if d_model % h == 0)}")
         self.n_head, self.dropout = n_head, dropout
         self.use_sdpa = True                                     # False: always the explicit path (for comparison)

@@ -4,60 +4,61 @@
 
 # %% ../nbs/12_cli.ipynb #c24ac439
 from __future__ import annotations
-import argparse, json, os, subprocess, sys, time, warnings
+import argparse, dataclasses, json, os, subprocess, sys, time, warnings
 from pathlib import Path
 import torch
-from .core import default_device, human_bytes, human_count
+from .core import default_device, human_bytes, human_count, UserError, OwnedFolder, os_user_error
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'UserError', 'cmd_train', 'load_run_model', 'cmd_sample', 'cmd_prepare', 'cmd_export_hf', 'peak_memory',
-           'cmd_bench', 'build_parser', 'main']
+__all__ = ['DEBUG_ENV', 'cmd_train', 'cmd_sample', 'cmd_prepare', 'cmd_export_hf', 'peak_memory', 'cmd_bench', 'build_parser',
+           'main']
 
 # %% ../nbs/12_cli.ipynb #1d9c9feb
-class UserError(Exception): "A mistake in the command line or its inputs: reported in one line, exit status 2."
+DEBUG_ENV = "PRETRAIN_NB_DEBUG"
 
-USER_ERRORS = (UserError, ValueError, FileNotFoundError, KeyError)
+def _positive_int(s: str) -> int:
+    v = int(s)
+    if v < 1: raise ValueError
+    return v
+_positive_int.__name__ = "positive integer"
 
-def _overrides(extra: list[str]) -> dict:
-    "`--key value` pairs (and `--key=value`) into a dict; keys use dashes or underscores."
-    out, i = {}, 0
-    while i < len(extra):
-        a = extra[i]
-        if not a.startswith("--"): raise UserError(f"unexpected argument {a!r}; settings are given as --key value")
-        key, _, val = a[2:].partition("=")
-        if not _:
-            if i + 1 >= len(extra) or extra[i + 1].startswith("--"): raise UserError(f"--{key} needs a value")
-            val, i = extra[i + 1], i + 1
-        out[key.replace("-", "_")] = val
-        i += 1
-    return out
+def _count(s: str) -> int:
+    v = int(s)
+    if v < 0: raise ValueError
+    return v
+_count.__name__ = "whole number ≥ 0"
 
-def cmd_train(a, extra):
-    from pretrain_nb.train import make_config, train
-    ov = _overrides(extra)
-    if a.data: ov["data"] = a.data
-    if a.out: ov["out"] = a.out
-    cfg = make_config(a.preset, a.config, **ov)
+def _config_overrides(a) -> dict:
+    "The TrainConfig fields given on the command line (only those: a resumed run keeps the rest of its saved settings)."
+    from pretrain_nb.train import TrainConfig
+    return {f.name: getattr(a, f.name) for f in dataclasses.fields(TrainConfig) if getattr(a, f.name, None) is not None}
+
+def _add_config_options(p: argparse.ArgumentParser, exclude: tuple[str, ...] = ()):
+    "One --option per TrainConfig field."
+    from pretrain_nb.train import TrainConfig
+    g = p.add_argument_group("settings (any TrainConfig field; the preset gives the defaults)")
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in exclude: continue
+        g.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar=f.name.split("_")[-1].upper(), default=None,
+                       help=f"(default: {f.default!r})")
+
+def cmd_train(a):
+    from pretrain_nb.train import make_config, saved_config, train, TRAIN_PRESETS
+    ov = _config_overrides(a)
+    preset = a.preset or "tiny"
+    if a.resume:                                     # the run's own settings, changed only where options are given
+        out = ov.get("out") or TRAIN_PRESETS.get(preset, {}).get("out", "runs/tiny")
+        cfg = make_config(preset, a.config, base=saved_config(out) if (Path(out) / "config.json").is_file() else None, **ov)
+    else: cfg = make_config(preset, a.config, **ov)
     t0 = time.time()
     t = train(cfg, resume=a.resume, force=a.force, progress=not a.quiet)
-    print(f"done in {time.time() - t0:.0f}s; checkpoint: {Path(cfg.out) / (Path(cfg.out) / 'latest').read_text().strip()}")
+    print(f"done in {time.time() - t0:.0f}s; checkpoint: {t.last_checkpoint}")
 
-def load_run_model(ckpt: str, device=None):
-    "The model and tokenizer of a checkpoint (a file, or a run folder's latest)."
-    from pretrain_nb.train import load_checkpoint
-    from pretrain_nb.model import GPT, GPTConfig
-    from pretrain_nb.tokenizer import Tokenizer
-    import tempfile
-    state = load_checkpoint(ckpt, map_location=device or "cpu")
-    model = GPT(GPTConfig(**state["model_config"]))
-    model.load_state_dict(state["model"])
-    with tempfile.TemporaryDirectory() as d:
-        (Path(d) / "t.json").write_text(state["tokenizer"]); tok = Tokenizer.load(Path(d) / "t.json")
-    return model.to(device or "cpu").eval(), tok, state
-
-def cmd_sample(a, extra):
+def cmd_sample(a):
     from pretrain_nb.generate import sample_text
-    if extra: raise UserError(f"unknown option(s) for sample: {' '.join(extra)}")
+    from pretrain_nb.train import load_run_model
+    if a.temperature < 0: raise UserError(f"--temperature must be ≥ 0, got {a.temperature}")
+    if a.top_p is not None and not 0 < a.top_p <= 1: raise UserError(f"--top-p must be in (0, 1], got {a.top_p}")
     model, tok, _ = load_run_model(a.ckpt, a.device)
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter("always")
@@ -65,30 +66,37 @@ def cmd_sample(a, extra):
     for w in ws: print(f"pretrain_nb: note: {w.message}", file=sys.stderr)
     print(text)
 
-def cmd_prepare(a, extra):
+def cmd_prepare(a):
     from pretrain_nb.data import load_corpus, split_corpus, prepare, corpus_stats
     from pretrain_nb.tokenizer import BPETokenizer, CharTokenizer, load_tokenizer
-    if extra: raise UserError(f"unknown option(s) for prepare: {' '.join(extra)}")
+    if not 0 < a.val_fraction < 1: raise UserError(f"--val-fraction must be between 0 and 1, got {a.val_fraction}")
     splits = split_corpus(load_corpus(a.data, a.text_field), a.val_fraction, a.seed)
     if a.tokenizer_file: tok = load_tokenizer(a.tokenizer_file)
-    elif a.tokenizer == "char": tok = CharTokenizer.train(splits["train"]["text"])
+    elif a.tokenizer == "char": tok = CharTokenizer.train(list(splits["train"]["text"]) + list(splits["validation"]["text"]))
     else: tok = BPETokenizer.train(splits["train"]["text"], a.vocab_size, progress=True)
     prepare(splits, tok, a.out, val_fraction=a.val_fraction, seed=a.seed, num_proc=a.num_proc)
     for split, s in corpus_stats(a.out).items():
         print(f"{split}: {s['documents']} documents, {s['tokens']:,} tokens, {s['bytes_per_token'] or 0:.2f} bytes/token")
 
-def cmd_export_hf(a, extra):
+def cmd_export_hf(a):
     from pretrain_nb.model import to_hf_gpt2
     from pretrain_nb.tokenizer import save_hf_tokenizer, BPETokenizer
-    if extra: raise UserError(f"unknown option(s) for export-hf: {' '.join(extra)}")
+    from pretrain_nb.train import load_run_model
+    import shutil, tempfile
     model, tok, _ = load_run_model(a.ckpt)
     hf = to_hf_gpt2(model)
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    hf.save_pretrained(out)
-    if isinstance(tok, BPETokenizer): save_hf_tokenizer(tok, out / "tokenizer.json")
-    else: print("pretrain_nb: note: character tokenizers have no tokenizer.json form; exported the model only", file=sys.stderr)
-    print(f"wrote a transformers GPT2LMHeadModel to {out}")
-
+    out = OwnedFolder(a.out, marker="pretrain_nb-export.json", kind="pretrain_nb-export", lock_name=".pretrain_nb-export.lock",
+                      what="export folder").open()        # a folder of other files is refused; an earlier export is replaced
+    staging = Path(tempfile.mkdtemp(dir=out.path, prefix=".staging-"))
+    try:
+        hf.save_pretrained(staging)
+        if isinstance(tok, BPETokenizer): save_hf_tokenizer(tok, staging / "tokenizer.json")
+        else: print("pretrain_nb: note: character tokenizers have no tokenizer.json form; exported the model only", file=sys.stderr)
+        out.clear()                                        # the files of an earlier export, nothing else
+        for f in sorted(staging.iterdir()): os.replace(f, out.claim(f.name))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True); out.unlock()
+    print(f"wrote a transformers GPT2LMHeadModel to {out.path}")
 def _memory_probe(preset: str, opt_name: str, batch: str, block: str):
     "Run in a fresh process by `peak_memory`: 3 steps of a model with one optimizer, then print the peak memory as JSON."
     import resource
@@ -111,14 +119,13 @@ def peak_memory(preset: str, optimizer: str, batch: int = 1, block: int = 128) -
     if r.returncode: raise RuntimeError(f"the memory probe failed for {optimizer}: {r.stderr[-800:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
-def cmd_bench(a, extra):
+def cmd_bench(a):
     "Tokens/s of the Trainer's step vs a plain nanoGPT-style loop (eager and compiled); KV-cache sampling speed; peak memory with AdamW vs 8-bit AdamW."
     from pretrain_nb.train import make_config, Trainer
     from pretrain_nb.generate import generate
     import tempfile
-    if a.what != "train": raise UserError("only `pretrain_nb bench train` is available; see bench/*.py for the rest")
-    settings = {"out": tempfile.mkdtemp(), "sample_tokens": 0, **_overrides(extra), "max_steps": 10**6}   # a schedule that never ends
-    cfg = make_config(a.preset, None, **settings)
+    settings = {"out": tempfile.mkdtemp(), "sample_tokens": 0, **_config_overrides(a), "max_steps": 10**6}   # a schedule that never ends
+    cfg = make_config(a.preset or "tiny", None, **settings)
     t = Trainer(cfg, progress=False).setup()
     tokens = cfg.batch_size * t.model_config.block_size
     def tokens_per_s(step):
@@ -131,7 +138,7 @@ def cmd_bench(a, extra):
         x, y = loader.next_batch(); _, loss = fwd(x, y); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
     rows = [(f"Trainer step ({a.preset}, {cfg.optimizer}, compile {'on' if t.fwd is not model else 'off'})", tokens_per_s(t.train_step)),
             ("plain loop, same model, batch and optimizer, eager", tokens_per_s(plain_step))]
-    if a.compile:
+    if a.compile_loop:
         compiled = torch.compile(model)
         rows.append(("plain loop, torch.compile", tokens_per_s(lambda: plain_step(compiled))))
     base = rows[1][1]
@@ -153,66 +160,97 @@ def cmd_bench(a, extra):
               f"({saved / mem['adamw']['params']:.2f} bytes per parameter; the state alone: "
               f"{(mem['adamw']['state'] - mem['adamw8bit']['state']) / mem['adamw']['params']:.2f}).")
 
+
 class _Parser(argparse.ArgumentParser):
-    "argparse, but a usage mistake is one line (a UserError), like every other user error."
-    def error(self, message): raise UserError(f"{self.prog}: {message}")
+    "argparse, but a usage mistake is one line (a UserError), like every other user error, with a hint for a misspelt option."
+    def error(self, message):
+        import difflib, re
+        if m := re.fullmatch(r"unrecognized arguments: (.*)", message):
+            known = [o for act in self._actions for o in act.option_strings]
+            words = m.group(1).split()
+            opts = [w.split("=")[0] for w in words if w.startswith("-")]
+            hints = [f"{o} (did you mean {c[0]}?)" if (c := difflib.get_close_matches(o, known, 1)) else o for o in opts]
+            message = f"unknown option(s) {', '.join(hints)}" if opts else f"unexpected argument(s) {' '.join(words)}"
+        raise UserError(f"{self.prog}: {message}")
 
 def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="pretrain_nb", allow_abbrev=False, description="Pre-train small GPTs on your own text.",
-                                 epilog="Run `pretrain_nb COMMAND --help` for a command's options.")
-    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+                 epilog="Run `pretrain_nb COMMAND --help` for a command's options. Exit status: 0 done, 2 a mistake in the "
+                        "command or its inputs, 3 training stopped (losses not finite), 130/143 stopped by Ctrl-C/SIGTERM.")
+    ap.add_argument("--debug", action="store_true", help=f"show the full traceback of every error (or set {DEBUG_ENV}=1)")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     t = sub.add_parser("train", help="train a model (default: the tiny preset on the standard library's source)",
-                       description="Train a GPT. Any TrainConfig field can be given as --key value (e.g. --max-steps 500 "
-                                   "--lr 1e-3 --optimizer adamw --time-budget 5).")
-    t.add_argument("--preset", default="tiny", help="tiny (default), char-small or gpt2-124m")
-    t.add_argument("--data", help="stdlib (default), a .txt/.jsonl/.parquet file, folder or glob, or hf:NAME")
-    t.add_argument("--out", help="the run folder (default runs/PRESET)")
+                       description="Train a GPT. Settings come from the preset, then --config, then the options below.",
+                       allow_abbrev=False)
+    t.add_argument("--preset", default=None, help="tiny (default), char-small or gpt2-124m")
     t.add_argument("--config", help="a YAML or JSON file of settings")
-    t.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
-    t.add_argument("--force", action="store_true", help="start over, deleting the run in --out")
+    t.add_argument("--resume", nargs="?", const=True, default=False, metavar="CKPT",
+                   help="continue the run in --out from its latest checkpoint (or from CKPT, a checkpoint of that run), with its saved "
+                        "settings; options given change them where a resume may (learning rate, max-steps, intervals, loggers)")
+    t.add_argument("--force", action="store_true", help="start over: delete the run's own checkpoints and metrics in --out (nothing else)")
     t.add_argument("--quiet", action="store_true", help="no progress bar, no sample")
+    _add_config_options(t)
     t.set_defaults(func=cmd_train)
-    s = sub.add_parser("sample", help="generate text from a checkpoint")
+    s = sub.add_parser("sample", help="generate text from a checkpoint", allow_abbrev=False)
     s.add_argument("--ckpt", required=True, help="a run folder (its latest checkpoint) or a checkpoint file")
-    s.add_argument("--prompt", default="", help="text to continue")
-    s.add_argument("--max-new-tokens", type=int, default=200)
-    s.add_argument("--temperature", type=float, default=0.8)
-    s.add_argument("--top-k", type=int, default=200)
-    s.add_argument("--top-p", type=float, default=None)
-    s.add_argument("--seed", type=int, default=None)
-    s.add_argument("--device", default=None)
+    s.add_argument("--prompt", default="", help="text to continue (default: start a new document)")
+    s.add_argument("--max-new-tokens", type=_count, default=200, help="(default: 200)")
+    s.add_argument("--temperature", type=float, default=0.8, help="0 is greedy (default: 0.8)")
+    s.add_argument("--top-k", type=_positive_int, default=200, help="(default: 200)")
+    s.add_argument("--top-p", type=float, default=None, help="nucleus sampling, in (0, 1] (default: off)")
+    s.add_argument("--seed", type=int, default=None, help="for repeatable samples (default: random)")
+    s.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: cpu)")
     s.set_defaults(func=cmd_sample)
-    p = sub.add_parser("prepare", help="train a tokenizer and write token shards for a corpus")
-    p.add_argument("--data", default="stdlib"); p.add_argument("--out", default="runs/data")
-    p.add_argument("--text-field", default="text"); p.add_argument("--tokenizer", choices=("bpe", "char"), default="bpe")
+    p = sub.add_parser("prepare", help="train a tokenizer and write token shards for a corpus", allow_abbrev=False)
+    p.add_argument("--data", default="stdlib", help="stdlib, a .txt/.jsonl/.parquet file, folder or glob, or hf:NAME (default: stdlib)")
+    p.add_argument("--out", default="runs/data", help="the shard folder (default: runs/data)")
+    p.add_argument("--text-field", default="text", help="the column that holds the text (default: text)")
+    p.add_argument("--tokenizer", choices=("bpe", "char"), default="bpe", help="(default: bpe)")
     p.add_argument("--tokenizer-file", help="use this saved tokenizer instead of training one")
-    p.add_argument("--vocab-size", type=int, default=4096); p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=0); p.add_argument("--num-proc", type=int, default=1)
+    p.add_argument("--vocab-size", type=_positive_int, default=4096, help="(default: 4096)")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="(default: 0.1)")
+    p.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    p.add_argument("--num-proc", type=_positive_int, default=1, help="tokenizer processes (default: 1)")
     p.set_defaults(func=cmd_prepare)
-    b = sub.add_parser("bench", help="measure training and sampling speed")
-    b.add_argument("what", nargs="?", default="train", help="train (default)")
-    b.add_argument("--preset", default="tiny"); b.add_argument("--steps", type=int, default=10)
-    b.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True, help="also time a compiled plain loop")
+    b = sub.add_parser("bench", help="measure training and sampling speed", allow_abbrev=False)
+    b.add_argument("what", nargs="?", default="train", choices=("train",), help="what to measure (default: train)")
+    b.add_argument("--preset", default=None, help="(default: tiny)")
+    b.add_argument("--steps", type=_positive_int, default=10, help="timed steps per measurement (default: 10)")
+    b.add_argument("--compile", dest="compile_loop", action=argparse.BooleanOptionalAction, default=True, help="also time a compiled plain loop")
     b.add_argument("--memory-preset", default="gpt2-124m", help="the model whose peak memory is measured with each optimizer (none: skip)")
+    _add_config_options(b, exclude=("compile",))
     b.set_defaults(func=cmd_bench)
-    e = sub.add_parser("export-hf", help="write a checkpoint as a transformers GPT-2 model folder (+ tokenizer.json)")
-    e.add_argument("--ckpt", required=True); e.add_argument("--out", required=True)
+    e = sub.add_parser("export-hf", help="write a checkpoint as a transformers GPT-2 model folder (+ tokenizer.json)", allow_abbrev=False)
+    e.add_argument("--ckpt", required=True, help="a run folder (its latest checkpoint) or a checkpoint file")
+    e.add_argument("--out", required=True, help="the folder to write")
     e.set_defaults(func=cmd_export_hf)
+    ap.commands = {"train": t, "sample": s, "prepare": p, "bench": b, "export-hf": e}
     return ap
 
+def _one_line(msg) -> str: return " ".join(str(msg).split())
+
 def main(argv: list[str] | None = None) -> int:
-    "The `pretrain_nb` command."
-    ap = build_parser()
+    "The `pretrain_nb` command: 0 done, 2 a user's mistake, 3 training stopped, 128 + N stopped by signal N; one line, no traceback, unless --debug."
+    from pretrain_nb.train import TrainingStopped, RunInterrupted
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv[:1] or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    def fail(code, msg):
+        if debug: raise
+        print(f"pretrain_nb: {msg}", file=sys.stderr); return code
     try:
+        ap = build_parser()
         a, extra = ap.parse_known_args(argv)
         if a.command is None: ap.print_help(); return 2
-        a.func(a, extra)
-    except USER_ERRORS as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        print(f"pretrain_nb: error: {msg}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("pretrain_nb: interrupted", file=sys.stderr); return 130
+        if extra: ap.commands[a.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        a.func(a)
+    except UserError as e: return fail(2, "error: " + _one_line(e))
+    except TrainingStopped as e: return fail(3, "training stopped: " + _one_line(e))
+    except RunInterrupted as e: return fail(e.exit_code, _one_line(e))
+    except KeyboardInterrupt: return fail(130, "interrupted")
+    except OSError as e:
+        ue = os_user_error(e)
+        if ue is None: raise                                       # a bug, not a user's problem: the traceback is for us
+        return fail(2, "error: " + _one_line(ue))
     return 0
 
 import builtins

@@ -4,20 +4,21 @@
 
 # %% ../nbs/02_data.ipynb #ebdca2fe
 from __future__ import annotations
-import glob as globlib, json, os, struct, sys, sysconfig, warnings
+import contextlib, glob as globlib, hashlib, json, os, struct, sys, sysconfig, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 import datasets
 from datasets import Dataset, DatasetDict, IterableDataset, load_dataset
-from .core import human_bytes, human_count
-from .tokenizer import Tokenizer, _atomic_write_text
+from .core import human_bytes, human_count, AtomicFile, OwnedFolder, BadInput, NotFound
+from .tokenizer import Tokenizer
 
 # %% auto #0
-__all__ = ['STDLIB_SKIP_DIRS', 'BUILDERS', 'SHARD_MAGIC', 'SHARD_VERSION', 'HEADER_BYTES', 'META_NAME', 'stdlib_files',
-           'stdlib_corpus', 'load_corpus', 'split_corpus', 'shard_dtype', 'read_shard_header', 'open_shard',
-           'describe_source', 'prepare', 'TokenLoader', 'corpus_stats', 'plot_doc_lengths']
+__all__ = ['STDLIB_SKIP_DIRS', 'BUILDERS', 'SHARD_MAGIC', 'SHARD_VERSION', 'HEADER_BYTES', 'META_NAME', 'SHARDS_FORMAT',
+           'stdlib_files', 'stdlib_corpus', 'datasets_progress', 'load_corpus', 'split_corpus', 'shard_dtype',
+           'read_shard_header', 'open_shard', 'shards_folder', 'describe_source', 'prepare', 'read_prepared',
+           'TokenLoader', 'corpus_stats', 'plot_doc_lengths']
 
 # %% ../nbs/02_data.ipynb #366f78b6
 STDLIB_SKIP_DIRS = frozenset({"test", "tests", "idle_test", "site-packages", "__pycache__",
@@ -42,6 +43,14 @@ def stdlib_corpus() -> Dataset:
     return Dataset.from_dict({"text": texts, "name": names})
 
 # %% ../nbs/02_data.ipynb #520561cb
+@contextlib.contextmanager
+def datasets_progress(show: bool):
+    "Show or hide 🤗 datasets' own progress bars (loading, tokenizing) inside the block."
+    was = datasets.is_progress_bar_enabled()
+    (datasets.enable_progress_bars if show else datasets.disable_progress_bars)()
+    try: yield
+    finally: (datasets.enable_progress_bars if was else datasets.disable_progress_bars)()
+
 BUILDERS = {".txt": "text", ".text": "text", ".md": "text", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 
 def _expand_source(source: str) -> list[Path]:
@@ -51,14 +60,14 @@ def _expand_source(source: str) -> list[Path]:
     elif p.is_dir(): files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix in BUILDERS and not f.name.startswith("."))
     elif globlib.has_magic(source): files = sorted(Path(f) for f in globlib.glob(os.path.expanduser(source), recursive=True) if Path(f).is_file())
     else:
-        raise FileNotFoundError(f"no such file or folder: {source!r}. Give a path, a folder or a glob of .txt/.jsonl/.parquet "
+        raise NotFound(f"no such file or folder: {source!r}. Give a path, a folder or a glob of .txt/.jsonl/.parquet "
                                 f"files, 'stdlib' for the built-in corpus, or 'hf:NAME' for a Hugging Face dataset")
-    if not files: raise FileNotFoundError(f"{source!r} matches no .txt, .jsonl or .parquet files")
+    if not files: raise NotFound(f"{source!r} matches no .txt, .jsonl or .parquet files")
     kinds = {BUILDERS.get(f.suffix) for f in files}
     if None in kinds:
-        raise ValueError(f"unsupported file type(s) {sorted({f.suffix for f in files if f.suffix not in BUILDERS})} in {source!r}; "
+        raise BadInput(f"unsupported file type(s) {sorted({f.suffix for f in files if f.suffix not in BUILDERS})} in {source!r}; "
                          f"use .txt, .jsonl or .parquet")
-    if len(kinds) > 1: raise ValueError(f"{source!r} mixes file types ({sorted(kinds)}); point at one kind of file")
+    if len(kinds) > 1: raise BadInput(f"{source!r} mixes file types ({sorted(kinds)}); point at one kind of file")
     return files
 
 def _warn_undecodable(files: list[Path]):
@@ -75,9 +84,22 @@ def _select_text(ds, text_field: str, where: str):
     "Keep only the text column, named 'text'; a missing field lists the ones there are."
     cols = ds.column_names
     if cols is not None and text_field not in cols:
-        raise KeyError(f"{where} has no field {text_field!r}; its fields are {cols}. Pass text_field=... to choose one")
+        raise BadInput(f"{where} has no field {text_field!r}; its fields are {cols}. Pass text_field=... to choose one")
     if cols is not None: ds = ds.select_columns([text_field])
     return ds.rename_column(text_field, "text") if text_field != "text" else ds
+
+def _check_hub_reachable(name: str, timeout: float = 5.0):
+    "Fail in seconds, not after minutes of retries, when the Hub cannot be reached (offline mode skips the check: the cache answers)."
+    from huggingface_hub import constants
+    if constants.HF_HUB_OFFLINE or os.environ.get("HF_DATASETS_OFFLINE", "") not in ("", "0"): return
+    from urllib.parse import urlparse
+    import socket
+    url = urlparse(constants.ENDPOINT)
+    host, port = url.hostname, url.port or (443 if url.scheme == "https" else 80)
+    try: socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as e:
+        raise BadInput(f"cannot reach the Hugging Face Hub ({host}:{port}: {e.strerror or e}) to load {name!r}; check the "
+                       f"network, or, if the dataset is in your local cache, set HF_HUB_OFFLINE=1") from None
 
 def load_corpus(source: str | os.PathLike = "stdlib", text_field: str = "text", config: str | None = None,
                 split: str = "train", streaming: bool = False, **load_kwargs) -> Dataset | IterableDataset:
@@ -88,29 +110,33 @@ def load_corpus(source: str | os.PathLike = "stdlib", text_field: str = "text", 
         return ds.to_iterable_dataset() if streaming else ds
     if source.startswith("hf:"):
         name = source[3:]
-        ds = load_dataset(name, config, split=split, streaming=streaming, **load_kwargs)
+        _check_hub_reachable(name)
+        try: ds = load_dataset(name, config, split=split, streaming=streaming, **load_kwargs)
+        except (OSError, ValueError, datasets.exceptions.DatasetsError) as e:     # not found, offline and not cached, bad config name
+            raise BadInput(f"could not load the dataset {name!r} from the Hugging Face Hub: "
+                           f"{type(e).__name__}: {' '.join(str(e).split())[:300]}") from None
         ds = _select_text(ds, text_field, f"dataset {name!r}")
     else:
         files = _expand_source(source)
-        if all(f.stat().st_size == 0 for f in files): raise ValueError(f"the corpus {source!r} is empty: its files hold no bytes")
+        if all(f.stat().st_size == 0 for f in files): raise BadInput(f"the corpus {source!r} is empty: its files hold no bytes")
         builder = BUILDERS[files[0].suffix]
         if builder == "text":
             _warn_undecodable(files)
             load_kwargs = {"sample_by": "document", "encoding_errors": "replace", **load_kwargs}
         ds = load_dataset(builder, data_files=[str(f) for f in files], split="train", streaming=streaming, **load_kwargs)
         ds = _select_text(ds, text_field, f"{source!r}")
-    if not streaming and len(ds) == 0: raise ValueError(f"the corpus {source!r} is empty: it has no documents")
+    if not streaming and len(ds) == 0: raise BadInput(f"the corpus {source!r} is empty: it has no documents")
     return ds
 
 # %% ../nbs/02_data.ipynb #0b438ad7
 def split_corpus(ds: Dataset | IterableDataset, val_fraction: float = 0.1, seed: int = 0) -> DatasetDict | dict:
     "Split into `train`/`validation`: a seeded set of documents, or the last `val_fraction` of a single document."
-    if not 0 < val_fraction < 1: raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+    if not 0 < val_fraction < 1: raise BadInput(f"val_fraction must be between 0 and 1, got {val_fraction}")
     if isinstance(ds, IterableDataset):                      # streaming: decide per document by a seeded hash of its index
         keep = lambda val: (lambda _, i: (np.random.default_rng([seed, i]).random() < val_fraction) == val)
         return {"train": ds.filter(keep(False), with_indices=True), "validation": ds.filter(keep(True), with_indices=True)}
     n = len(ds)
-    if n == 0: raise ValueError("cannot split an empty corpus")
+    if n == 0: raise BadInput("cannot split an empty corpus")
     if n == 1:
         text = ds[0]["text"]
         cut = int(len(text) * (1 - val_fraction))
@@ -129,24 +155,24 @@ def shard_dtype(vocab_size: int) -> np.dtype:
 def _header_bytes(meta: dict) -> bytes:
     body = json.dumps(meta, sort_keys=True).encode()
     head = SHARD_MAGIC + struct.pack("<I", len(body)) + body
-    if len(head) > HEADER_BYTES: raise ValueError("shard header too long (source description too large?)")
+    if len(head) > HEADER_BYTES: raise BadInput("shard header too long (source description too large?)")
     return head.ljust(HEADER_BYTES, b"\x00")
 
 def read_shard_header(path: str | os.PathLike) -> dict:
     "The header of a token shard, checked against the file (magic, version, size)."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no token shard at {path}")
+    if not path.exists(): raise NotFound(f"no token shard at {path}")
     with open(path, "rb") as f: head = f.read(HEADER_BYTES)
     if len(head) < 12 or head[:8] != SHARD_MAGIC:
-        raise ValueError(f"{path} is not a pretrain_nb token shard (wrong magic bytes); re-run prepare")
+        raise BadInput(f"{path} is not a pretrain_nb token shard (wrong magic bytes); re-run prepare")
     (n,) = struct.unpack("<I", head[8:12])
     try: meta = json.loads(head[12:12 + n])
-    except ValueError: raise ValueError(f"{path}: damaged shard header; re-run prepare") from None
+    except ValueError: raise BadInput(f"{path}: damaged shard header; re-run prepare") from None
     if meta.get("version") != SHARD_VERSION:
-        raise ValueError(f"{path} has shard format version {meta.get('version')}, this pretrain_nb reads {SHARD_VERSION}; re-run prepare")
+        raise BadInput(f"{path} has shard format version {meta.get('version')}, this pretrain_nb reads {SHARD_VERSION}; re-run prepare")
     want = HEADER_BYTES + meta["n_tokens"] * np.dtype(meta["dtype"]).itemsize
     if path.stat().st_size != want:
-        raise ValueError(f"{path} is {path.stat().st_size} bytes but its header promises {want} "
+        raise BadInput(f"{path} is {path.stat().st_size} bytes but its header promises {want} "
                          f"({meta['n_tokens']} tokens): the shard is truncated or damaged; re-run prepare with force=True")
     return meta
 
@@ -156,35 +182,47 @@ def open_shard(path: str | os.PathLike) -> np.memmap:
     return np.memmap(path, dtype=np.dtype(meta["dtype"]), mode="r", offset=HEADER_BYTES, shape=(meta["n_tokens"],))
 
 class _ShardWriter:
-    "Append token arrays; roll over to a new shard every `shard_tokens`; publish each shard by renaming."
-    def __init__(self, out_dir: Path, split: str, dtype, meta: dict, shard_tokens: int):
-        self.out_dir, self.split, self.dtype, self.meta, self.shard_tokens = out_dir, split, dtype, meta, shard_tokens
+    "Append token arrays; roll over to a new shard every `shard_tokens`; each shard is claimed in the folder's manifest, written under a temporary name and published by renaming."
+    def __init__(self, folder, split: str, dtype, meta: dict, shard_tokens: int):
+        self.folder, self.split, self.dtype, self.meta, self.shard_tokens = folder, split, dtype, meta, shard_tokens
         self.files, self.f, self.n = [], None, 0
     def _open(self):
         name = f"{self.split}-{len(self.files):05d}.bin"
-        self.path, self.tmp = self.out_dir / name, self.out_dir / f".{name}.tmp"
-        self.f, self.n = open(self.tmp, "wb"), 0
-        self.f.write(b"\x00" * HEADER_BYTES)                     # the real header goes in once the count is known
+        self.f, self.n = AtomicFile(self.folder.claim(name)), 0
+        self.f.file.write(b"\x00" * HEADER_BYTES)                # the real header goes in once the count is known
     def write(self, arr: np.ndarray):
         while len(arr):
             if self.f is None: self._open()
             take = arr[: self.shard_tokens - self.n]
-            self.f.write(take.astype(self.dtype, copy=False).tobytes())
+            self.f.file.write(take.astype(self.dtype, copy=False).tobytes())
             self.n += len(take); arr = arr[len(take):]
             if self.n == self.shard_tokens: self._close()
     def _close(self):
-        self.f.seek(0)
-        self.f.write(_header_bytes({**self.meta, "version": SHARD_VERSION, "dtype": self.dtype.name, "n_tokens": self.n,
-                                    "shard": len(self.files)}))
-        self.f.flush(); os.fsync(self.f.fileno()); self.f.close(); self.f = None
-        os.replace(self.tmp, self.path)
-        self.files.append((self.path.name, self.n))
+        self.f.file.seek(0)
+        self.f.file.write(_header_bytes({**self.meta, "version": SHARD_VERSION, "dtype": self.dtype.name, "n_tokens": self.n,
+                                         "shard": len(self.files)}))
+        path = self.f.commit(); self.f = None
+        self.files.append((path.name, self.n))
     def finish(self):
         if self.f is not None: self._close()
         return self.files
+    def abort(self, error=None):
+        "Drop the shard being written (its temporary file) after an error."
+        if self.f is not None: f, self.f = self.f, None; f.abort(error)
 
 # %% ../nbs/02_data.ipynb #0fb2a030
-META_NAME = "meta.json"
+META_NAME, SHARDS_FORMAT = "meta.json", "pretrain_nb-shards"
+
+def shards_folder(out_dir: str | os.PathLike) -> OwnedFolder:
+    "The folder of a prepared corpus: its `meta.json` is both the shards' description and the list of files `prepare` wrote."
+    return OwnedFolder(out_dir, marker=META_NAME, kind=SHARDS_FORMAT, lock_name="prepare.lock", what="token-shard folder")
+
+def _legacy_shards(folder: Path) -> list[str] | None:
+    "The files of a shard folder written before folders had a manifest (its meta.json lists them), or None."
+    try: old = json.loads((folder / META_NAME).read_text())
+    except (OSError, ValueError): return None
+    if not (isinstance(old, dict) and "key" in old and isinstance(old.get("splits"), dict)): return None
+    return [META_NAME, "tokenizer.json", *(name for s in old["splits"].values() for name, _ in s["shards"])]
 
 def describe_source(source) -> str:
     "A string that changes whenever the source's contents may have changed."
@@ -203,48 +241,71 @@ def _tokenize_batch(batch, tok, eot):
     ids = tok.encode_batch(batch["text"], disallowed_special=())
     return {"ids": [x + [eot] for x in ids]}
 
+def _reusable(doc: dict, key: dict, out_dir: Path) -> bool:
+    "Do the shards in `out_dir` hold exactly this corpus, tokenizer and split, complete and undamaged?"
+    if not doc.get("complete") or doc.get("key") != key: return False
+    for split in doc["splits"].values():
+        for name, _ in split["shards"]: read_shard_header(out_dir / name)      # raises if one is missing or damaged
+    return True
+
 def prepare(source, tok: Tokenizer, out_dir: str | os.PathLike, text_field: str = "text", val_fraction: float = 0.1,
             seed: int = 0, num_proc: int = 1, shard_tokens: int = 2**28, force: bool = False, progress: bool = True) -> dict:
     "Tokenize a corpus into train/validation shards in `out_dir` (reused when source, tokenizer and split match)."
     out_dir = Path(out_dir)
     key = {"source": describe_source(source), "text_field": text_field, "tokenizer": tok.fingerprint,
            "val_fraction": val_fraction, "seed": seed, "version": SHARD_VERSION}
-    meta_path = out_dir / META_NAME
-    if not force and meta_path.exists():
-        try:
-            old = json.loads(meta_path.read_text())
-            if old.get("key") == key:
-                for split in old["splits"].values():
-                    for name, _ in split["shards"]: read_shard_header(out_dir / name)
-                if progress: print(f"reusing the token shards in {out_dir} (same source, tokenizer and split)")
-                return old
-        except (ValueError, KeyError, FileNotFoundError) as e:
-            if progress: print(f"rebuilding the shards in {out_dir}: {e}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for f in list(out_dir.glob("*.bin")) + [meta_path]: f.unlink(missing_ok=True)    # stale shards go first
-    ds = source if isinstance(source, (Dataset, IterableDataset, DatasetDict, dict)) else load_corpus(source, text_field)
-    splits = ds if isinstance(ds, (DatasetDict, dict)) else split_corpus(ds, val_fraction, seed)
-    eot, dtype = tok.eot_id, shard_dtype(tok.vocab_size)
-    meta = {"key": key, "tokenizer_file": "tokenizer.json", "dtype": dtype.name, "vocab_size": tok.vocab_size, "splits": {}}
-    tok.save(out_dir / "tokenizer.json")
-    for split, d in splits.items():
-        kw = {} if isinstance(d, IterableDataset) else {"num_proc": num_proc if num_proc > 1 else None, "desc": f"tokenizing {split}"}
-        tokd = d.map(_tokenize_batch, batched=True, batch_size=256, remove_columns=["text"],
-                     fn_kwargs={"tok": tok, "eot": eot}, **kw)
-        w = _ShardWriter(out_dir, split, dtype, {"source": key["source"], "split": split, "tokenizer": tok.fingerprint}, shard_tokens)
-        n_docs = n_bytes = 0
-        total = None if isinstance(d, IterableDataset) else len(d)
-        with tqdm(total=total, desc=f"writing {split} shards", unit="doc", disable=not progress, leave=False) as bar:
-            for batch in tokd.iter(batch_size=1024):
-                ids = batch["ids"]
-                if ids: w.write(np.concatenate([np.asarray(x, dtype=np.int64) for x in ids]))
-                n_docs += len(ids); bar.update(len(ids))
-        shards = w.finish()
-        n_bytes = sum(len(t.encode("utf-8")) for t in (d["text"] if not isinstance(d, IterableDataset) else ()))
-        meta["splits"][split] = {"shards": shards, "documents": n_docs, "tokens": sum(n for _, n in shards), "bytes": n_bytes or None}
-    if meta["splits"]["train"]["tokens"] <= meta["splits"]["train"]["documents"]:
-        raise ValueError("the corpus has no text: every document is empty")
-    _atomic_write_text(meta_path, json.dumps(meta, indent=1) + "\n")
+    folder = shards_folder(out_dir).open(legacy=_legacy_shards)          # ours, locked, orphans of a killed run removed
+    try:
+        doc = folder.read()
+        if not force:
+            try:
+                if _reusable(doc, key, out_dir):
+                    if progress: print(f"reusing the token shards in {out_dir} (same source, tokenizer and split)")
+                    return doc
+            except (ValueError, FileNotFoundError) as e:
+                if progress: print(f"rebuilding the shards in {out_dir}: {e}")
+        folder.clear()                                                    # what an earlier prepare wrote here, nothing else
+        ds = source if isinstance(source, (Dataset, IterableDataset, DatasetDict, dict)) else load_corpus(source, text_field)
+        splits = ds if isinstance(ds, (DatasetDict, dict)) else split_corpus(ds, val_fraction, seed)
+        eot, dtype = tok.eot_id, shard_dtype(tok.vocab_size)
+        folder.update(key=key, complete=False, tokenizer_file="tokenizer.json", dtype=dtype.name, vocab_size=tok.vocab_size, splits={})
+        tok.save(folder.claim("tokenizer.json"))
+        done = {}
+        for split, d in splits.items():
+            fingerprint = hashlib.sha256(json.dumps([key, split]).encode()).hexdigest()[:32]   # so datasets never hashes the tokenizer
+            kw = {} if isinstance(d, IterableDataset) else {"num_proc": num_proc if num_proc > 1 else None,
+                                                            "desc": f"tokenizing {split}", "new_fingerprint": fingerprint}
+            with datasets_progress(progress):
+                tokd = d.map(_tokenize_batch, batched=True, batch_size=256, remove_columns=["text"],
+                             fn_kwargs={"tok": tok, "eot": eot}, **kw)
+            w = _ShardWriter(folder, split, dtype, {"source": key["source"], "split": split, "tokenizer": tok.fingerprint}, shard_tokens)
+            n_docs = 0
+            total = None if isinstance(d, IterableDataset) else len(d)
+            try:
+                with tqdm(total=total, desc=f"writing {split} shards", unit="doc", disable=not progress, leave=False) as bar:
+                    for batch in tokd.iter(batch_size=1024):
+                        ids = batch["ids"]
+                        if ids: w.write(np.concatenate([np.asarray(x, dtype=np.int64) for x in ids]))
+                        n_docs += len(ids); bar.update(len(ids))
+                shards = w.finish()
+            except BaseException as e: w.abort(e)
+            n_bytes = sum(len(t.encode("utf-8")) for t in (d["text"] if not isinstance(d, IterableDataset) else ()))
+            done[split] = {"shards": shards, "documents": n_docs, "tokens": sum(n for _, n in shards), "bytes": n_bytes or None}
+        if done["train"]["tokens"] <= done["train"]["documents"]:
+            raise BadInput("the corpus has no text: every document is empty")
+        folder.update(splits=done, complete=True)                          # written last: only now do the shards count
+        return folder.read()
+    finally:
+        folder.unlock()
+
+def read_prepared(data_dir: str | os.PathLike) -> dict:
+    "The `meta.json` of a prepared corpus; refuses a folder where `prepare` never finished."
+    d = Path(data_dir); p = d / META_NAME
+    if not p.is_file(): raise NotFound(f"{d} holds no prepared token shards (no {META_NAME}); run prepare(...) first")
+    try: meta = json.loads(p.read_text())
+    except ValueError: raise BadInput(f"{p} is damaged (not JSON); run prepare again") from None
+    finished = meta.get("complete") if "format" in meta else "splits" in meta    # (a meta.json from before the manifest was always complete)
+    if not finished: raise BadInput(f"{d}: prepare did not finish there (it was interrupted); run it again")
     return meta
 
 # %% ../nbs/02_data.ipynb #1e51c6f7
@@ -252,9 +313,9 @@ class TokenLoader:
     "Batches `(x, y)` of shape (B, T) from token shards: random windows or shuffled epochs of blocks; resumable, rank-aware."
     def __init__(self, data, split: str = "train", batch_size: int = 8, block_size: int = 256, mode: str = "random",
                  seed: int = 0, rank: int = 0, world_size: int = 1, device: str | torch.device = "cpu"):
-        if mode not in ("random", "blocks"): raise ValueError(f"mode must be 'random' or 'blocks', got {mode!r}")
-        if batch_size < 1 or block_size < 1: raise ValueError(f"batch_size and block_size must be positive, got {batch_size}, {block_size}")
-        if not 0 <= rank < world_size: raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}")
+        if mode not in ("random", "blocks"): raise BadInput(f"mode must be 'random' or 'blocks', got {mode!r}")
+        if batch_size < 1 or block_size < 1: raise BadInput(f"batch_size and block_size must be positive, got {batch_size}, {block_size}")
+        if not 0 <= rank < world_size: raise BadInput(f"rank must be in [0, world_size={world_size}), got {rank}")
         self.arrays, self.where = self._open(data, split), f"{data}" if isinstance(data, (str, Path)) else "the given tokens"
         self.B, self.T, self.mode, self.seed, self.rank, self.world = batch_size, block_size, mode, seed, rank, world_size
         self.device = torch.device(device)
@@ -266,7 +327,7 @@ class TokenLoader:
         if self.n_tokens < need:
             what = (f"one window of {self.T}+1 tokens" if mode == "random"
                     else f"{self.B * self.world} distinct blocks of {self.T} tokens (+1) for one batch")
-            raise ValueError(f"the {split!r} split of {self.where} has {self.n_tokens} tokens, but {what} needs {need}: "
+            raise BadInput(f"the {split!r} split of {self.where} has {self.n_tokens} tokens, but {what} needs {need}: "
                              f"use more text, or a smaller block_size / batch_size")
         self.step, self._perm_epoch, self._perm = 0, None, None
 
@@ -275,10 +336,8 @@ class TokenLoader:
         if isinstance(data, (np.ndarray, torch.Tensor)): return [np.asarray(data)]
         if isinstance(data, (list, tuple)) and data and isinstance(data[0], (str, Path)): return [open_shard(p) for p in data]
         d = Path(data)
-        if not (d / META_NAME).exists():
-            raise FileNotFoundError(f"{d} holds no prepared token shards (no {META_NAME}); run prepare(...) first")
-        meta = json.loads((d / META_NAME).read_text())
-        if split not in meta["splits"]: raise KeyError(f"{d} has no split {split!r}; it has {list(meta['splits'])}")
+        meta = read_prepared(d)
+        if split not in meta["splits"]: raise BadInput(f"{d} has no split {split!r}; it has {list(meta['splits'])}")
         return [open_shard(d / name) for name, _ in meta["splits"][split]["shards"]]
 
     def _window(self, start: int, length: int) -> np.ndarray:
@@ -336,7 +395,7 @@ class TokenLoader:
         theirs = {**state, "global batch": state["batch_size"] * state.get("world_size", 1)}
         for k, v in mine.items():
             if theirs.get(k, v) != v:
-                raise ValueError(f"loader state has {k}={theirs[k]!r} but this loader has {v!r}: resuming would "
+                raise BadInput(f"loader state has {k}={theirs[k]!r} but this loader has {v!r}: resuming would "
                                  f"not continue the same sequence of batches")
         # `step` counts global batches, the same whatever the world size: a run resumes at the same place on more or fewer ranks
         self.step = int(state["step"])
@@ -348,7 +407,7 @@ class TokenLoader:
 # %% ../nbs/02_data.ipynb #cf994fb8
 def corpus_stats(data_dir: str | os.PathLike) -> dict:
     "Documents, bytes, tokens and bytes per token of each split of a prepared corpus."
-    meta = json.loads((Path(data_dir) / META_NAME).read_text())
+    meta = read_prepared(data_dir)
     out = {}
     for split, s in meta["splits"].items():
         out[split] = {"documents": s["documents"], "bytes": s["bytes"], "tokens": s["tokens"],

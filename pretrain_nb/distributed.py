@@ -8,9 +8,11 @@ import contextlib, os
 from dataclasses import dataclass
 import torch
 import torch.distributed as dist
+from .core import UserError
 
 # %% auto #0
-__all__ = ['DistInfo', 'launched_by_torchrun', 'setup_distributed', 'teardown_distributed', 'all_reduce_mean', 'barrier']
+__all__ = ['DistInfo', 'launched_by_torchrun', 'setup_distributed', 'teardown_distributed', 'all_reduce_mean', 'all_reduce_max',
+           'barrier']
 
 # %% ../nbs/10_distributed.ipynb #acbfcf1d
 @dataclass
@@ -20,6 +22,7 @@ class DistInfo:
     world_size: int = 1
     local_rank: int = 0
     backend: str | None = None
+    device: str = "cpu"                 # where collectives put their tensors: NCCL only reduces tensors on the GPU
     @property
     def is_main(self) -> bool: return self.rank == 0
     @property
@@ -35,24 +38,30 @@ def setup_distributed(device: torch.device) -> tuple[DistInfo, torch.device]:
     rank, world, local = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0))
     if device.type == "cuda":
         if local >= torch.cuda.device_count():
-            raise RuntimeError(f"local rank {local} has no GPU: this node has {torch.cuda.device_count()}; "
+            raise UserError(f"local rank {local} has no GPU: this node has {torch.cuda.device_count()}; "
                                f"start at most that many processes per node (--nproc_per_node)")
         device = torch.device("cuda", local)
         torch.cuda.set_device(device)
     backend = "nccl" if device.type == "cuda" else "gloo"
     if not dist.is_initialized(): dist.init_process_group(backend)
-    return DistInfo(rank, world, local, backend), device
+    return DistInfo(rank, world, local, backend, str(device)), device
 
 def teardown_distributed():
     "Leave the process group (safe to call when there is none)."
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
+def _all_reduce(x: float, info: DistInfo, op) -> float:
+    t = torch.tensor([x], dtype=torch.float64, device=info.device)     # on the training device: NCCL has no CPU tensors
+    dist.all_reduce(t, op=op)
+    return t.item()
+
 def all_reduce_mean(x: float, info: DistInfo) -> float:
     "The mean of a number over all ranks (the number itself when not distributed)."
-    if not info.enabled: return x
-    t = torch.tensor([x], dtype=torch.float64)
-    dist.all_reduce(t)
-    return t.item() / info.world_size
+    return _all_reduce(x, info, dist.ReduceOp.SUM) / info.world_size if info.enabled else x
+
+def all_reduce_max(x: float, info: DistInfo) -> float:
+    "The largest value of a number over all ranks (the number itself when not distributed)."
+    return _all_reduce(x, info, dist.ReduceOp.MAX) if info.enabled else x
 
 def barrier(info: DistInfo):
     if info.enabled: dist.barrier()

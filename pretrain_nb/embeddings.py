@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import nn
+from .core import BadInput
 
 # %% auto #0
 __all__ = ['Embeddings']
@@ -22,15 +23,15 @@ class Embeddings(nn.Module):
 
     def forward(self, idx: torch.Tensor, start: int = 0) -> torch.Tensor:
         "(B, T) ids → (B, T, d) vectors; `start` is the position of the first id (for decoding with a KV cache)."
-        if idx.dim() != 2: raise ValueError(f"expected token ids of shape (batch, time), got shape {tuple(idx.shape)}")
+        if idx.dim() != 2: raise BadInput(f"expected token ids of shape (batch, time), got shape {tuple(idx.shape)}")
         T = idx.shape[1]
         if start + T > self.block_size:
-            raise ValueError(f"the sequence has {start + T} tokens but the model's context (block_size) is {self.block_size}; "
+            raise BadInput(f"the sequence has {start + T} tokens but the model's context (block_size) is {self.block_size}; "
                              f"crop the input to its last {self.block_size} tokens")
         # checking ids reads values back from the tensor; skip it inside torch.compile, where it would break the graph
         if not torch.compiler.is_compiling() and idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= self.vocab_size):
             bad = int(idx.max()) if int(idx.max()) >= self.vocab_size else int(idx.min())
-            raise ValueError(f"token id {bad} is outside the vocabulary (0..{self.vocab_size - 1}); "
+            raise BadInput(f"token id {bad} is outside the vocabulary (0..{self.vocab_size - 1}); "
                              f"was the text encoded with a different tokenizer?")
         pos = torch.arange(start, start + T, device=idx.device)
         return self.drop(self.wte(idx) + self.wpe(pos))   # (B, T, d) + (T, d) broadcasts over the batch

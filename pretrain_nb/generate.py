@@ -4,9 +4,10 @@
 
 # %% ../nbs/09_generate.ipynb #315a0a96
 from __future__ import annotations
-import time, warnings
+import math, time, warnings
 import torch
 import torch.nn.functional as F
+from .core import BadInput
 
 # %% auto #0
 __all__ = ['filter_logits', 'generate', 'sample_text']
@@ -15,11 +16,11 @@ __all__ = ['filter_logits', 'generate', 'sample_text']
 def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
     "Set to -inf every logit outside the top-k and outside the top-p nucleus (rows of a (B, V) tensor)."
     if top_k is not None:
-        if top_k < 1: raise ValueError(f"top_k must be ≥ 1, got {top_k}")
+        if top_k < 1: raise BadInput(f"top_k must be ≥ 1, got {top_k}")
         kth = logits.topk(min(top_k, logits.shape[-1]), dim=-1).values[..., -1:]
         logits = logits.masked_fill(logits < kth, float("-inf"))
     if top_p is not None:
-        if not 0 < top_p <= 1: raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+        if not 0 < top_p <= 1: raise BadInput(f"top_p must be in (0, 1], got {top_p}")
         sorted_logits, order = logits.sort(dim=-1, descending=True)
         cum = sorted_logits.softmax(-1).cumsum(-1)
         drop = cum - sorted_logits.softmax(-1) >= top_p        # tokens whose predecessors already reach p
@@ -33,9 +34,15 @@ def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float =
              top_p: float | None = None, eot_id: int | None = None, seed: int | None = None, use_cache: bool = True,
              vocab_size: int | None = None) -> torch.Tensor:
     "Extend (B, T) ids by up to `max_new_tokens` sampled tokens; temperature 0 is greedy; stops when every row hit `eot_id`."
-    if temperature < 0: raise ValueError(f"temperature must be ≥ 0, got {temperature}")
+    if not (isinstance(temperature, (int, float)) and temperature >= 0 and math.isfinite(temperature)):
+        raise BadInput(f"temperature must be a finite number ≥ 0, got {temperature}")
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
+        raise BadInput(f"max_new_tokens must be a whole number ≥ 0, got {max_new_tokens!r}")
+    if idx.dim() != 2 or idx.shape[1] == 0:
+        raise BadInput(f"the prompt must be a (batch, time) tensor of at least one token, got shape {tuple(idx.shape)}; "
+                       f"to start from nothing, start from the end-of-text token")
     T_max = model.config.block_size
-    if idx.shape[1] > T_max: raise ValueError(f"the prompt has {idx.shape[1]} tokens, more than the context of {T_max}; crop it first")
+    if idx.shape[1] > T_max: raise BadInput(f"the prompt has {idx.shape[1]} tokens, more than the context of {T_max}; crop it first")
     gen = torch.Generator(device=idx.device).manual_seed(seed) if seed is not None else None
     was = model.training; model.eval()
     cache, done = None, torch.zeros(idx.shape[0], dtype=torch.bool, device=idx.device)
@@ -69,7 +76,7 @@ def sample_text(model, tok, prompt: str = "", max_new_tokens: int = 200, tempera
     ids = tok.encode(prompt, disallowed_special=()) if prompt else []
     eot = tok.special_tokens.get("<|endoftext|>")
     if not ids:
-        if eot is None: raise ValueError("an empty prompt needs an <|endoftext|> token to start from; give a prompt")
+        if eot is None: raise BadInput("an empty prompt needs an <|endoftext|> token to start from; give a prompt")
         ids = [eot]
     T = model.config.block_size
     if len(ids) > T:

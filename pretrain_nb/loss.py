@@ -7,7 +7,7 @@ from __future__ import annotations
 import html, math
 import torch
 import torch.nn.functional as F
-from .core import agg_figure, figure_png
+from .core import agg_figure, figure_png, BadInput
 
 # %% auto #0
 __all__ = ['softmax', 'cross_entropy', 'perplexity', 'bits_per_byte', 'next_token_probs', 'NextTokenWidget']
@@ -33,14 +33,14 @@ def perplexity(loss: float) -> float:
 
 def bits_per_byte(loss: float, bytes_per_token: float) -> float:
     "Loss in nats per token → bits per byte of text (comparable across tokenizers)."
-    if bytes_per_token <= 0: raise ValueError(f"bytes_per_token must be positive, got {bytes_per_token}")
+    if bytes_per_token <= 0: raise BadInput(f"bytes_per_token must be positive, got {bytes_per_token}")
     return loss / (math.log(2) * bytes_per_token)
 
 # %% ../nbs/06_loss.ipynb #8cfea038
 def next_token_probs(model, ids: list[int], temperature: float = 1.0) -> torch.Tensor:
     "p(next token | ids) at the given temperature, a (V,) tensor (the prompt cropped to the model's context)."
-    if temperature <= 0: raise ValueError(f"temperature must be positive, got {temperature}")
-    if not ids: raise ValueError("the prompt encodes to no tokens; type something")
+    if temperature <= 0: raise BadInput(f"temperature must be positive, got {temperature}")
+    if not ids: raise BadInput("the prompt encodes to no tokens; type something")
     T = model.config.block_size
     idx = torch.tensor([ids[-T:]], device=next(model.parameters()).device)
     was = model.training; model.eval()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, asdict, fields
 import torch
 import torch.nn.functional as F
 from torch import nn
+from .core import BadInput, NotFound, atomic_write
 from .embeddings import Embeddings
 from .attention import CausalSelfAttention
 
@@ -65,11 +66,11 @@ class GPTConfig:
     def __post_init__(self):
         for f in ("vocab_size", "block_size", "n_layer", "n_head", "d_model"):
             v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"GPTConfig.{f} must be a positive int, got {v!r}")
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise BadInput(f"GPTConfig.{f} must be a positive int, got {v!r}")
         if self.d_model % self.n_head:
-            raise ValueError(f"GPTConfig: d_model={self.d_model} is not divisible by n_head={self.n_head}")
-        if self.ln_position not in ("pre", "post"): raise ValueError(f"GPTConfig.ln_position must be 'pre' or 'post', got {self.ln_position!r}")
-        if not 0 <= self.dropout < 1: raise ValueError(f"GPTConfig.dropout must be in [0, 1), got {self.dropout}")
+            raise BadInput(f"GPTConfig: d_model={self.d_model} is not divisible by n_head={self.n_head}")
+        if self.ln_position not in ("pre", "post"): raise BadInput(f"GPTConfig.ln_position must be 'pre' or 'post', got {self.ln_position!r}")
+        if not 0 <= self.dropout < 1: raise BadInput(f"GPTConfig.dropout must be in [0, 1), got {self.dropout}")
 
 PRESETS = {
     "tiny":       dict(block_size=256, n_layer=4, n_head=4, d_model=256),            # minutes on a laptop CPU
@@ -82,9 +83,9 @@ PRESETS = {
 
 def gpt_config(preset: str = "tiny", **overrides) -> GPTConfig:
     "A `GPTConfig` from a preset name, with any field overridden."
-    if preset not in PRESETS: raise ValueError(f"unknown model preset {preset!r}; known: {', '.join(PRESETS)}")
+    if preset not in PRESETS: raise BadInput(f"unknown model preset {preset!r}; known: {', '.join(PRESETS)}")
     unknown = set(overrides) - {f.name for f in fields(GPTConfig)}
-    if unknown: raise ValueError(f"unknown GPTConfig field(s) {sorted(unknown)}; fields: {[f.name for f in fields(GPTConfig)]}")
+    if unknown: raise BadInput(f"unknown GPTConfig field(s) {sorted(unknown)}; fields: {[f.name for f in fields(GPTConfig)]}")
     return GPTConfig(**{**PRESETS[preset], **overrides})
 
 # %% ../nbs/05_transformer.ipynb #97c69842
@@ -155,7 +156,7 @@ def _is_hf_buffer(k: str) -> bool:
 
 def _check_gpt2_compatible(c: GPTConfig):
     if c.ln_position != "pre" or not c.bias or not c.tie_weights:
-        raise ValueError("only pre-LN models with biases and tied weights have a GPT-2 layout "
+        raise BadInput("only pre-LN models with biases and tied weights have a GPT-2 layout "
                          f"(got ln_position={c.ln_position!r}, bias={c.bias}, tie_weights={c.tie_weights})")
 
 def hf_gpt2_config(c: GPTConfig):
@@ -199,19 +200,17 @@ def from_hf_gpt2(hf) -> GPT:
 # %% ../nbs/05_transformer.ipynb #01e3aeec
 def save_model(model: GPT, path) -> None:
     "Write `{'config', 'model'}` to `path` atomically."
-    import os
     from pathlib import Path
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save({"format": "pretrain_nb-model", "version": 1, "config": asdict(model.config), "model": model.state_dict()}, tmp)
-    os.replace(tmp, path)
+    state = {"format": "pretrain_nb-model", "version": 1, "config": asdict(model.config), "model": model.state_dict()}
+    atomic_write(path, lambda f: torch.save(state, f))
 
 def load_model_state(model: GPT, state: dict) -> GPT:
     "Load `{'config', 'model'}` into `model`, refusing a checkpoint of a different shape with the differences named."
     theirs = state.get("config") or {}
     diff = {k: (theirs.get(k), v) for k, v in asdict(model.config).items() if k != "dropout" and theirs.get(k, v) != v}
     if diff:
-        raise ValueError("the checkpoint's model config does not match this model: " +
+        raise BadInput("the checkpoint's model config does not match this model: " +
                          ", ".join(f"{k}: checkpoint {a!r} vs model {b!r}" for k, (a, b) in diff.items()) +
                          "; build the model from the checkpoint with load_model(path)")
     model.load_state_dict(state["model"])
@@ -220,9 +219,9 @@ def load_model_state(model: GPT, state: dict) -> GPT:
 def load_model(path, map_location="cpu") -> GPT:
     "Rebuild a `GPT` from a file written by `save_model` (or a training checkpoint)."
     from pathlib import Path
-    if not Path(path).exists(): raise FileNotFoundError(f"no model checkpoint at {path}")
+    if not Path(path).exists(): raise NotFound(f"no model checkpoint at {path}")
     try: state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e: raise ValueError(f"{path} is not a readable checkpoint ({type(e).__name__}: {e}); it may be truncated") from None
+    except Exception as e: raise BadInput(f"{path} is not a readable checkpoint ({type(e).__name__}: {e}); it may be truncated") from None
     if not isinstance(state, dict) or "config" not in state or "model" not in state:
-        raise ValueError(f"{path} is not a pretrain_nb model checkpoint (no 'config' and 'model' entries)")
+        raise BadInput(f"{path} is not a pretrain_nb model checkpoint (no 'config' and 'model' entries)")
     return load_model_state(GPT(GPTConfig(**state["config"])), state)

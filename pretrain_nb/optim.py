@@ -8,6 +8,7 @@ import ctypes, hashlib, math, os, platform, shutil, subprocess, sys, tempfile, w
 from pathlib import Path
 import torch
 from torch import nn
+from .core import BadInput
 
 # %% auto #0
 __all__ = ['BLOCK', 'MIN_8BIT_SIZE', 'OPTIMIZERS', 'sgd_update', 'momentum_update', 'adam_update', 'adamw_update',
@@ -61,10 +62,10 @@ class ReadableAdamW(torch.optim.Optimizer):
         return loss
 
 def _check_hparams(lr, betas, eps, weight_decay):
-    if not (isinstance(lr, (int, float)) and lr > 0): raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if len(betas) != 2 or not all(0 <= b < 1 for b in betas): raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
-    if eps < 0: raise ValueError(f"eps must be ≥ 0, got {eps}")
-    if weight_decay < 0: raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}")
+    if not (isinstance(lr, (int, float)) and lr > 0): raise BadInput(f"lr must be a positive number, got {lr!r}")
+    if len(betas) != 2 or not all(0 <= b < 1 for b in betas): raise BadInput(f"betas must be two numbers in [0, 1), got {betas!r}")
+    if eps < 0: raise BadInput(f"eps must be ≥ 0, got {eps}")
+    if weight_decay < 0: raise BadInput(f"weight_decay must be ≥ 0, got {weight_decay}")
 
 # %% ../nbs/07_optim.ipynb #1b38b5d4
 def param_groups(model: nn.Module, weight_decay: float = 0.1, extra: dict | None = None) -> list[dict]:
@@ -159,7 +160,7 @@ class AdamW8bitRef(torch.optim.Optimizer):
     kind = "pretrain_nb.adamw8bit"
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, min_8bit_size=MIN_8BIT_SIZE, state_bits=8):
         _check_hparams(lr, betas, eps, weight_decay)
-        if state_bits not in (8, 32): raise ValueError(f"state_bits must be 8 or 32, got {state_bits}")
+        if state_bits not in (8, 32): raise BadInput(f"state_bits must be 8 or 32, got {state_bits}")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       min_8bit_size=min_8bit_size, state_bits=state_bits, kind=self.kind))
         self.code1, self.code2 = dynamic_map(True), dynamic_map(False)
@@ -232,7 +233,7 @@ class AdamW8bitRef(torch.optim.Optimizer):
         groups = state_dict.get("param_groups", [])
         kinds = {g.get("kind") for g in groups}
         if kinds != {self.kind}:
-            raise ValueError(f"this state dict was saved by a different optimizer ({sorted(map(str, kinds))}), "
+            raise BadInput(f"this state dict was saved by a different optimizer ({sorted(map(str, kinds))}), "
                              f"not by an 8-bit AdamW of pretrain_nb; load it into the optimizer that saved it")
         # torch keeps the given tensors when dtype and device already match; the fast kernel updates its state
         # in place, so take copies, or the optimizer that produced `state_dict` would share (and corrupt) them
@@ -612,7 +613,7 @@ OPTIMIZERS = ("adamw8bit", "adamw", "adamw8bit-ref")
 def make_optimizer(model: nn.Module, name: str = "adamw8bit", lr: float = 1e-3, betas=(0.9, 0.95), eps: float = 1e-8,
                    weight_decay: float = 0.1) -> torch.optim.Optimizer:
     "The trainer's optimizer, by name (see `OPTIMIZERS`), over `param_groups(model, weight_decay)`."
-    if name not in OPTIMIZERS: raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
+    if name not in OPTIMIZERS: raise BadInput(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
     _check_hparams(lr, betas, eps, weight_decay)
     groups = param_groups(model, weight_decay)
     device = next(model.parameters()).device

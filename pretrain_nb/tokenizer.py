@@ -4,12 +4,13 @@
 
 # %% ../nbs/01_tokenizer.ipynb #3132fae7
 from __future__ import annotations
-import hashlib, heapq, html, json, os, warnings
+import hashlib, heapq, html, json, operator, os, warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 import regex
 from tqdm.auto import tqdm
+from .core import atomic_write, BadInput, NotFound
 
 # %% auto #0
 __all__ = ['SPLIT_PATTERNS', 'FORMAT_NAME', 'FORMAT_VERSION', 'resolve_pattern', 'pretokenize', 'get_pair_counts', 'merge_pair',
@@ -27,17 +28,17 @@ def resolve_pattern(pattern: str) -> str:
     "The regex for a pattern name (`'gpt2'`, `'gpt4'`), or `pattern` itself if it is a regex."
     if pattern in SPLIT_PATTERNS: return SPLIT_PATTERNS[pattern]
     if regex.fullmatch(r"\w+", pattern):           # a bare word is meant as a name, not as a regex
-        raise ValueError(f"unknown split pattern {pattern!r}: use one of {', '.join(SPLIT_PATTERNS)}, or a regex")
+        raise BadInput(f"unknown split pattern {pattern!r}: use one of {', '.join(SPLIT_PATTERNS)}, or a regex")
     try: regex.compile(pattern)
     except regex.error as e:
-        raise ValueError(f"pattern {pattern!r} is neither a known name ({', '.join(SPLIT_PATTERNS)}) nor a valid regex: {e}") from None
+        raise BadInput(f"pattern {pattern!r} is neither a known name ({', '.join(SPLIT_PATTERNS)}) nor a valid regex: {e}") from None
     return pattern
 
 def pretokenize(text: str, pattern: str = "gpt4") -> list[str]:
     "Split `text` into the chunks that BPE merges within; the chunks join back to `text`."
     chunks = regex.findall(resolve_pattern(pattern), text)
     if sum(map(len, chunks)) != len(text):
-        raise ValueError("the split pattern does not cover every character of the text, so text would be lost; "
+        raise BadInput("the split pattern does not cover every character of the text, so text would be lost; "
                          "make its last alternative match any single character (e.g. end it with `|\\s+|.`)")
     return chunks
 
@@ -93,7 +94,7 @@ def count_words(texts: str | Iterable[str], pattern: str = "gpt4", special_token
         for part in (split.split(text) if split else (text,)):
             chunks = pat.findall(part)
             if sum(map(len, chunks)) != len(part):
-                raise ValueError("the split pattern does not cover every character of the text; "
+                raise BadInput("the split pattern does not cover every character of the text; "
                                  "make its last alternative match any single character")
             counts.update(chunks)
     return counts
@@ -157,14 +158,6 @@ def _readable(b: bytes) -> str:
         else: out.append(c)
     return "".join(out)
 
-def _atomic_write_text(path: Path, text: str):
-    "Write to a temporary file next to `path`, then rename: a crash never leaves half a file."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
 class Tokenizer:
     "What every tokenizer here shares: special tokens, batch encoding, decoding, saving."
     kind, kinds = None, {}                               # kinds: 'bpe' -> BPETokenizer, ... (for `load`)
@@ -189,13 +182,13 @@ class Tokenizer:
     def eot_id(self) -> int:
         "The id of `<|endoftext|>`, the document separator."
         if "<|endoftext|>" not in self.special_tokens:
-            raise KeyError("this tokenizer has no <|endoftext|> special token; train it with special_tokens=('<|endoftext|>',)")
+            raise BadInput("this tokenizer has no <|endoftext|> special token; train it with special_tokens=('<|endoftext|>',)")
         return self.special_tokens["<|endoftext|>"]
 
     def _allowed(self, allowed_special, disallowed_special):
         allowed = set(self.special_tokens) if allowed_special == "all" else set(allowed_special)
         unknown = allowed - set(self.special_tokens)
-        if unknown: raise ValueError(f"allowed_special names tokens this tokenizer does not have: {sorted(unknown)}")
+        if unknown: raise BadInput(f"allowed_special names tokens this tokenizer does not have: {sorted(unknown)}")
         disallowed = set(self.special_tokens) - allowed if disallowed_special == "all" else set(disallowed_special)
         return allowed, disallowed
 
@@ -203,7 +196,7 @@ class Tokenizer:
         if disallowed and self._special_re is not None:
             for m in self._special_re.finditer(text):
                 if m.group() in disallowed:
-                    raise ValueError(
+                    raise BadInput(
                         f"the text contains the special token {m.group()!r} (at character {m.start()}). If it should be "
                         f"the special token, pass allowed_special={{{m.group()!r}}} (or 'all'); to encode it as ordinary "
                         f"text, pass disallowed_special=().")
@@ -227,17 +220,21 @@ class Tokenizer:
         return [self.encode(t, allowed_special, disallowed_special) for t in texts]
 
     # --- decoding
-    def _check_ids(self, ids):
-        V = self.vocab_size
+    def _check_ids(self, ids) -> list[int]:
+        "The ids as Python ints, each checked: an integer (a float like 65.7 is refused, not rounded) inside the vocabulary."
+        V, out = self.vocab_size, []
         for i in ids:
-            if not 0 <= int(i) < V:
-                raise ValueError(f"token id {int(i)} is out of range for this tokenizer's vocabulary of {V} (ids 0..{V - 1})")
+            try:
+                if isinstance(i, bool): raise TypeError
+                j = operator.index(i)                       # ints, NumPy integers and integer tensors; not floats
+            except TypeError: raise BadInput(f"token ids must be integers, got {i!r} ({type(i).__name__})") from None
+            if not 0 <= j < V: raise BadInput(f"token id {j} is out of range for this tokenizer's vocabulary of {V} (ids 0..{V - 1})")
+            out.append(j)
+        return out
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         "The raw bytes the ids stand for (possibly ending inside a UTF-8 character)."
-        ids = [int(i) for i in ids]
-        self._check_ids(ids)
-        return b"".join(self.token_bytes(i) for i in ids)
+        return b"".join(self.token_bytes(i) for i in self._check_ids(ids))
 
     def decode(self, ids: Iterable[int], errors: str = "replace") -> str:
         "Text from ids; a partial UTF-8 sequence becomes U+FFFD (never an exception)."
@@ -260,41 +257,50 @@ class Tokenizer:
         "Write a versioned, human-readable JSON file (atomically)."
         doc = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "type": self.kind, **self._payload(),
                "fingerprint": self.fingerprint}
-        _atomic_write_text(Path(path), json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
         return Path(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Tokenizer":
         "Load a tokenizer saved by `save`, checking that the file is one (and of a version this code reads)."
-        doc = _read_tokenizer_file(path)
+        path = Path(path)
+        if not path.is_file(): raise NotFound(f"no tokenizer file at {path}")
+        try: text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e: text = None
+        return cls.loads(text, str(path))
+
+    @classmethod
+    def loads(cls, text: str | None, where: str = "the tokenizer") -> "Tokenizer":
+        "A tokenizer from the text of a saved tokenizer file (as checkpoints carry it); `where` names it in errors."
+        doc = _parse_tokenizer_doc(text, where)
         want = Tokenizer.kinds.get(doc.get("type"))
-        if want is None: raise ValueError(f"{path}: unknown tokenizer type {doc.get('type')!r} (known: {', '.join(Tokenizer.kinds)})")
+        if want is None: raise BadInput(f"{where}: unknown tokenizer type {doc.get('type')!r} (known: {', '.join(Tokenizer.kinds)})")
         if cls is not Tokenizer and want is not cls:
-            raise ValueError(f"{path} holds a {doc['type']!r} tokenizer; load it with {want.__name__}.load or load_tokenizer")
+            raise BadInput(f"{where} holds a {doc['type']!r} tokenizer; load it with {want.__name__}.load or load_tokenizer")
         try: tok = want._from_payload(doc)
         except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(f"{path} is not a valid {doc['type']} tokenizer file ({e}); re-create it with save()") from None
+            raise BadInput(f"{where} is not a valid {doc['type']} tokenizer file ({e}); re-create it with save()") from None
         if doc.get("fingerprint") not in (None, tok.fingerprint):
-            raise ValueError(f"{path}: the contents do not match the stored fingerprint — the file was edited or damaged")
+            raise BadInput(f"{where}: the contents do not match the stored fingerprint — the file was edited or damaged")
         return tok
 
     def __repr__(self):
         return f"{type(self).__name__}(vocab_size={self.vocab_size}, special_tokens={list(self.special_tokens)})"
 
-def _read_tokenizer_file(path) -> dict:
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no tokenizer file at {path}")
-    try: doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path} is not a pretrain_nb tokenizer file: it is not valid JSON ({e}) — "
-                         f"truncated or a different format") from None
+def _parse_tokenizer_doc(text: str | None, where: str) -> dict:
+    try: doc = json.loads(text) if text is not None else None
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{where} is not a pretrain_nb tokenizer file: it is not valid JSON ({e}) — "
+                       f"truncated or a different format") from None
+    if doc is None: raise BadInput(f"{where} is not a pretrain_nb tokenizer file: it is not UTF-8 text")
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-        raise ValueError(f"{path} is not a pretrain_nb tokenizer file (no \"format\": \"{FORMAT_NAME}\" field); "
-                         f"for a Hugging Face tokenizer.json use tokenizers.Tokenizer.from_file")
+        raise BadInput(f"{where} is not a pretrain_nb tokenizer file (no \"format\": \"{FORMAT_NAME}\" field); "
+                       f"for a Hugging Face tokenizer.json use tokenizers.Tokenizer.from_file")
     v = doc.get("version")
     if not isinstance(v, int) or v > FORMAT_VERSION:
-        raise ValueError(f"{path} has tokenizer format version {v!r}, newer than this pretrain_nb reads "
-                         f"({FORMAT_VERSION}); upgrade pretrain_nb")
+        raise BadInput(f"{where} has tokenizer format version {v!r}, newer than this pretrain_nb reads "
+                       f"({FORMAT_VERSION}); upgrade pretrain_nb")
     return doc
 
 def load_tokenizer(path: str | os.PathLike) -> Tokenizer:
@@ -316,14 +322,14 @@ class BPETokenizer(Tokenizer):
         for k, (a, b) in enumerate(self.merges):
             new = 256 + k
             if not (0 <= a < new and 0 <= b < new):
-                raise ValueError(f"merge {k} ({a}, {b}) refers to a token that does not exist yet (ids must be < {new})")
-            if (a, b) in self.ranks: raise ValueError(f"merge {k} ({a}, {b}) is a duplicate of merge {self.ranks[(a, b)] - 256}")
+                raise BadInput(f"merge {k} ({a}, {b}) refers to a token that does not exist yet (ids must be < {new})")
+            if (a, b) in self.ranks: raise BadInput(f"merge {k} ({a}, {b}) is a duplicate of merge {self.ranks[(a, b)] - 256}")
             self.vocab.append(self.vocab[a] + self.vocab[b])
             self.ranks[(a, b)] = new
         n = len(self.vocab)
         specials = special_tokens if isinstance(special_tokens, dict) else {s: n + j for j, s in enumerate(special_tokens)}
         if sorted(specials.values()) != list(range(n, n + len(specials))):
-            raise ValueError(f"special token ids must follow the {n} ordinary tokens: {specials}")
+            raise BadInput(f"special token ids must follow the {n} ordinary tokens: {specials}")
         super().__init__(specials)
         self._cache, self._fast = {}, None
 
@@ -334,10 +340,10 @@ class BPETokenizer(Tokenizer):
         special_tokens = list(special_tokens)
         n_merges = vocab_size - 256 - len(special_tokens)
         if n_merges < 0:
-            raise ValueError(f"vocab_size={vocab_size} is too small: byte-level BPE needs 256 byte tokens + "
+            raise BadInput(f"vocab_size={vocab_size} is too small: byte-level BPE needs 256 byte tokens + "
                              f"{len(special_tokens)} special token(s) = {256 + len(special_tokens)} at least")
         words = count_words(texts, pattern, special_tokens, progress=bool(progress))
-        if not words: raise ValueError("the corpus is empty: no text to train the tokenizer on")
+        if not words: raise BadInput("the corpus is empty: no text to train the tokenizer on")
         merges = train_bpe(words, n_merges, pattern, progress=progress)
         if len(merges) < n_merges:
             warnings.warn(f"the corpus is too small to learn {n_merges} merges: after {len(merges)} every chunk is a "
@@ -368,7 +374,7 @@ class BPETokenizer(Tokenizer):
         "Ids of `text` with special tokens treated as plain text (the Python reference encoder)."
         chunks = self._pat.findall(text)
         if sum(map(len, chunks)) != len(text):
-            raise ValueError("the split pattern does not cover every character of the text")
+            raise BadInput("the split pattern does not cover every character of the text")
         out = []
         for c in chunks: out.extend(self._encode_chunk(c))
         return out
@@ -444,7 +450,7 @@ def to_hf_tokenizer(tok: BPETokenizer):
     b2u = bytes_to_unicode()
     as_str = lambda b: "".join(b2u[x] for x in b)
     vocab = {as_str(b): i for i, b in enumerate(tok.vocab)}
-    if len(vocab) != len(tok.vocab): raise ValueError("two tokens have the same bytes; tokenizer.json cannot represent this vocabulary")
+    if len(vocab) != len(tok.vocab): raise BadInput("two tokens have the same bytes; tokenizer.json cannot represent this vocabulary")
     merges = [(as_str(tok.vocab[a]), as_str(tok.vocab[b])) for a, b in tok.merges]
     hf = HFTokenizer(models.BPE(vocab=vocab, merges=merges, fuse_unk=False, byte_fallback=False))
     hf.pre_tokenizer = pre_tokenizers.Sequence([
@@ -470,8 +476,8 @@ class CharTokenizer(Tokenizer):
     kind = "char"
     def __init__(self, chars: Iterable[str], special_tokens: Iterable[str] | dict[str, int] = ("<|endoftext|>",)):
         self.chars = list(chars)
-        if any(len(c) != 1 for c in self.chars): raise ValueError("chars must be single characters")
-        if len(set(self.chars)) != len(self.chars): raise ValueError("chars must be distinct")
+        if any(len(c) != 1 for c in self.chars): raise BadInput("chars must be single characters")
+        if len(set(self.chars)) != len(self.chars): raise BadInput("chars must be distinct")
         self.stoi = {c: i for i, c in enumerate(self.chars)}
         n = len(self.chars)
         specials = special_tokens if isinstance(special_tokens, dict) else {s: n + j for j, s in enumerate(special_tokens)}
@@ -485,7 +491,7 @@ class CharTokenizer(Tokenizer):
         for t in texts:
             if not isinstance(t, str): raise TypeError(f"texts must be strings, got {type(t).__name__}")
             for part in (split.split(t) if split else (t,)): chars.update(part)
-        if not chars: raise ValueError("the corpus is empty: no characters to build a vocabulary from")
+        if not chars: raise BadInput("the corpus is empty: no characters to build a vocabulary from")
         return cls(sorted(chars), special_tokens)
 
     @property
@@ -497,7 +503,7 @@ class CharTokenizer(Tokenizer):
         try: return [self.stoi[c] for c in text]
         except KeyError as e:
             c = e.args[0]
-            raise ValueError(f"character {c!r} (U+{ord(c):04X}, at position {text.index(c)}) is not in this "
+            raise BadInput(f"character {c!r} (U+{ord(c):04X}, at position {text.index(c)}) is not in this "
                              f"character vocabulary of {len(self.chars)}; retrain on text that contains it, "
                              f"or use a byte-level BPETokenizer, which encodes any input") from None
 

@@ -4,24 +4,27 @@
 
 # %% ../nbs/08_train.ipynb #b4e4d385
 from __future__ import annotations
-import dataclasses, gc, json, math, os, random, signal, sys, time, warnings
+import contextlib, dataclasses, gc, hashlib, json, math, os, random, re, signal, sys, time, warnings
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .core import default_device, as_device, autocast_dtype, seed_everything, human_count, agg_figure, figure_png
-from .tokenizer import BPETokenizer, CharTokenizer, load_tokenizer
-from .data import load_corpus, split_corpus, prepare, TokenLoader, corpus_stats
-from .model import GPT, GPTConfig, gpt_config, flops_per_token
-from .optim import make_optimizer, cosine_lr, wsd_lr
+from .core import (default_device, as_device, autocast_dtype, seed_everything, human_count, agg_figure, figure_png,
+                              atomic_write, OwnedFolder, UserError, BadInput, NotFound)
+from .tokenizer import Tokenizer, BPETokenizer, CharTokenizer, load_tokenizer
+from .data import load_corpus, split_corpus, prepare, TokenLoader, corpus_stats, describe_source, datasets_progress
+from .model import GPT, GPTConfig, gpt_config, flops_per_token, PRESETS as MODEL_PRESETS
+from .optim import make_optimizer, cosine_lr, wsd_lr, OPTIMIZERS
 from .generate import sample_text
-from .distributed import setup_distributed, teardown_distributed, all_reduce_mean, barrier, DistInfo
+from .distributed import setup_distributed, teardown_distributed, all_reduce_mean, all_reduce_max, barrier, DistInfo
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'CKPT_FORMAT', 'CKPT_VERSION', 'LOGGERS', 'TrainConfig', 'make_config', 'save_checkpoint',
-           'find_checkpoint', 'load_checkpoint', 'Callback', 'MetricsLogger', 'read_metrics', 'plot_run',
-           'LiveLossWidget', 'TrainingStopped', 'Trainer', 'train', 'TensorBoardLogger', 'WandbLogger', 'make_loggers']
+__all__ = ['TRAIN_PRESETS', 'RESUMABLE', 'CKPT_FORMAT', 'CKPT_VERSION', 'LOGGERS', 'TrainConfig', 'make_config', 'config_changes',
+           'saved_config', 'state_checksum', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint',
+           'model_from_checkpoint', 'load_run_model', 'Callback', 'MetricsLogger', 'read_metrics', 'plot_run',
+           'LiveLossWidget', 'TrainingStopped', 'RunInterrupted', 'Trainer', 'train', 'TensorBoardLogger',
+           'WandbLogger', 'make_loggers']
 
 # %% ../nbs/08_train.ipynb #c420e64b
 @dataclass
@@ -71,7 +74,7 @@ class TrainConfig:
     seed: int = 0
     parallel: str = "auto"            # under torchrun: 'ddp' (the default there) or 'fsdp' (FSDP2)
     out: str = "runs/tiny"
-    max_bad_steps: int = 5            # stop after this many non-finite losses in a row
+    max_bad_steps: int = 5            # stop after this many steps in a row whose loss or gradients are not finite
 
 TRAIN_PRESETS = {
     "tiny": dict(n_layer=4, n_head=4, d_model=192, block_size=128, max_steps=800),   # ~5 minutes on 2 CPU cores
@@ -88,52 +91,108 @@ def _coerce(name: str, value, typ):
     try:
         if "bool" in typ: return value if isinstance(value, bool) else {"true": True, "false": False}[str(value).lower()]
         if "int" in typ and "float" not in typ:
-            if isinstance(value, float) and not value.is_integer(): raise ValueError
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()): raise ValueError
             return int(value)
-        if "float" in typ: return float(value)
+        if "float" in typ:
+            if isinstance(value, bool): raise ValueError
+            return float(value)
+        if isinstance(value, (dict, list)): raise ValueError
         return str(value)
-    except (ValueError, KeyError):
-        want = "an integer" if "int" in typ and "float" not in typ else "a number" if "float" in typ else "true/false"
-        raise ValueError(f"{name} must be {want}, got {value!r}") from None
+    except (ValueError, KeyError, TypeError, OverflowError):
+        want = "an integer" if "int" in typ and "float" not in typ else "a number" if "float" in typ else "true/false" if "bool" in typ else "a string"
+        raise BadInput(f"{name} must be {want}, got {value!r}") from None
 
-def make_config(preset: str = "tiny", config_file: str | None = None, **overrides) -> TrainConfig:
-    "A `TrainConfig` from a preset, then a YAML/JSON file, then keyword overrides (strings are converted)."
-    if preset not in TRAIN_PRESETS: raise ValueError(f"unknown preset {preset!r}; known: {', '.join(TRAIN_PRESETS)}")
-    values = dict(TRAIN_PRESETS[preset])
-    if config_file:
-        p = Path(config_file)
-        if not p.exists(): raise FileNotFoundError(f"no config file at {p}")
-        text = p.read_text()
+def _read_config_file(config_file) -> dict:
+    "The settings in a YAML or JSON file, or a one-line reason why they cannot be read."
+    p = Path(config_file)
+    if not p.is_file(): raise NotFound(f"no config file at {p}")
+    try: text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError: raise BadInput(f"{p} is not a text file") from None
+    try:
         if p.suffix in (".yaml", ".yml"):
             import yaml
             loaded = yaml.safe_load(text) or {}
         else: loaded = json.loads(text)
-        if not isinstance(loaded, dict): raise ValueError(f"{p} must hold a mapping of config keys to values")
-        values.update(loaded)
-    values.update({k: v for k, v in overrides.items()})
+    except Exception as e:                                      # yaml.YAMLError or json.JSONDecodeError
+        where = getattr(e, "problem_mark", None)
+        at = f" (line {where.line + 1}, column {where.column + 1})" if where else f" (line {e.lineno})" if hasattr(e, "lineno") else ""
+        kind = "YAML" if p.suffix in (".yaml", ".yml") else "JSON"
+        raise BadInput(f"{p} is not valid {kind}{at}: {getattr(e, 'problem', None) or getattr(e, 'msg', None) or e}") from None
+    if not isinstance(loaded, dict): raise BadInput(f"{p} must hold a mapping of config keys to values")
+    return loaded
+
+def make_config(preset: str = "tiny", config_file: str | None = None, base: dict | None = None, **overrides) -> TrainConfig:
+    "A `TrainConfig` from a preset (or `base`, a saved config), then a YAML/JSON file, then keyword overrides (strings are converted)."
+    if base is None and preset not in TRAIN_PRESETS: raise BadInput(f"unknown preset {preset!r}; known: {', '.join(TRAIN_PRESETS)}")
+    values = dict(base) if base is not None else dict(TRAIN_PRESETS[preset])
+    if config_file: values.update(_read_config_file(config_file))
+    values.update(overrides)
     known = {f.name: f.type for f in fields(TrainConfig)}
     unknown = sorted(set(values) - set(known))
     if unknown:
         import difflib
         hints = [f"{u} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(u, known, 1)) else u for u in unknown]
-        raise ValueError(f"unknown config key(s): {', '.join(hints)}")
+        raise BadInput(f"unknown config key(s): {', '.join(hints)}")
     cfg = TrainConfig(**{k: _coerce(k, v, known[k]) for k, v in values.items()})
     _validate(cfg)
     return cfg
 
 def _validate(c: TrainConfig):
+    "Refuse settings that cannot work, before anything is written or trained."
+    def need(ok: bool, msg: str):
+        if not ok: raise BadInput(msg)
     for k in ("batch_size", "grad_accum", "max_steps", "eval_interval", "eval_batches", "ckpt_interval", "log_interval", "max_bad_steps"):
-        if getattr(c, k) < 1: raise ValueError(f"{k} must be ≥ 1, got {getattr(c, k)}")
-    if c.lr <= 0: raise ValueError(f"lr must be positive, got {c.lr}")
-    if c.tokenizer not in ("bpe", "char"): raise ValueError(f"tokenizer must be 'bpe' or 'char', got {c.tokenizer!r}")
-    if c.schedule not in ("cosine", "wsd"): raise ValueError(f"schedule must be 'cosine' or 'wsd', got {c.schedule!r}")
-    if c.precision not in ("auto", "fp32", "bf16", "fp16"): raise ValueError(f"precision must be auto/fp32/bf16/fp16, got {c.precision!r}")
-    if c.compile not in ("auto", "on", "off"): raise ValueError(f"compile must be auto/on/off, got {c.compile!r}")
-    if c.time_budget is not None and c.time_budget <= 0: raise ValueError(f"time_budget must be positive minutes, got {c.time_budget}")
-    if c.parallel not in ("auto", "ddp", "fsdp"): raise ValueError(f"parallel must be auto/ddp/fsdp, got {c.parallel!r}")
+        need(getattr(c, k) >= 1, f"{k} must be ≥ 1, got {getattr(c, k)}")
+    for k in ("n_layer", "n_head", "d_model", "block_size"):
+        need(getattr(c, k) is None or getattr(c, k) >= 1, f"{k} must be ≥ 1, got {getattr(c, k)}")
+    for k in ("lr", "min_lr", "weight_decay", "beta1", "beta2", "grad_clip", "dropout", "val_fraction", "time_budget"):
+        v = getattr(c, k)
+        need(v is None or math.isfinite(v), f"{k} must be a finite number, got {v}")
+    need(c.lr > 0, f"lr must be positive, got {c.lr}")
+    need(c.min_lr is None or 0 <= c.min_lr <= c.lr, f"min_lr must be between 0 and lr ({c.lr}), got {c.min_lr}")
+    need(c.weight_decay >= 0, f"weight_decay must be ≥ 0, got {c.weight_decay}")
+    need(0 <= c.beta1 < 1 and 0 <= c.beta2 < 1, f"beta1 and beta2 must be in [0, 1), got {c.beta1}, {c.beta2}")
+    need(c.grad_clip > 0, f"grad_clip must be positive, got {c.grad_clip}")
+    need(0 <= c.dropout < 1, f"dropout must be in [0, 1), got {c.dropout}")
+    need(0 < c.val_fraction < 1, f"val_fraction must be between 0 and 1, got {c.val_fraction}")
+    need(c.warmup_steps >= 0 and c.sample_tokens >= 0, f"warmup_steps and sample_tokens must be ≥ 0, got {c.warmup_steps}, {c.sample_tokens}")
+    need(c.time_budget is None or c.time_budget > 0, f"time_budget must be positive minutes, got {c.time_budget}")
+    need(0 <= c.seed < 2**32, f"seed must be in [0, 2**32), got {c.seed}")
+    need(c.tokenizer in ("bpe", "char"), f"tokenizer must be 'bpe' or 'char', got {c.tokenizer!r}")
+    need(c.tokenizer == "char" or c.vocab_size >= 257, f"vocab_size must be at least 257 for a byte-level BPE (256 bytes + end-of-text), got {c.vocab_size}")
+    need(c.model in MODEL_PRESETS, f"unknown model preset {c.model!r}; known: {', '.join(MODEL_PRESETS)}")
+    need(c.optimizer in OPTIMIZERS, f"unknown optimizer {c.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
+    need(c.schedule in ("cosine", "wsd"), f"schedule must be 'cosine' or 'wsd', got {c.schedule!r}")
+    need(c.loader_mode in ("random", "blocks"), f"loader_mode must be 'random' or 'blocks', got {c.loader_mode!r}")
+    need(c.precision in ("auto", "fp32", "bf16", "fp16"), f"precision must be auto/fp32/bf16/fp16, got {c.precision!r}")
+    need(c.compile in ("auto", "on", "off"), f"compile must be auto/on/off, got {c.compile!r}")
+    need(c.parallel in ("auto", "ddp", "fsdp"), f"parallel must be auto/ddp/fsdp, got {c.parallel!r}")
+    need(bool(str(c.out).strip()), "out must name a folder")
+    if c.loggers: make_loggers(c.loggers)                                # unknown names fail now, not after data preparation
+    try: gpt_config(c.model, **{k: getattr(c, k) for k in ("n_layer", "n_head", "d_model", "block_size") if getattr(c, k) is not None})
+    except ValueError as e: raise BadInput(str(e)) from None
+
+RESUMABLE = frozenset({"lr", "min_lr", "schedule", "warmup_steps", "max_steps", "time_budget", "weight_decay", "beta1", "beta2",
+                       "grad_clip", "eval_interval", "eval_batches", "ckpt_interval", "log_interval", "loggers", "sample_tokens",
+                       "sample_prompt", "max_bad_steps", "device", "precision", "compile", "parallel", "out"})
+
+def config_changes(saved: dict, cfg: TrainConfig) -> tuple[dict, dict]:
+    "What `cfg` changes in a run's `saved` config, as {key: (saved, new)}: the changes a resume may make, and those it may not."
+    diff = {k: (saved[k], v) for k, v in asdict(cfg).items() if k in saved and saved[k] != v}
+    return {k: d for k, d in diff.items() if k in RESUMABLE}, {k: d for k, d in diff.items() if k not in RESUMABLE}
+
+def saved_config(out: str | os.PathLike) -> dict:
+    "The settings of the run in a run folder (its `config.json`, written when the run started training)."
+    p = Path(out) / "config.json"
+    if not p.is_file(): raise NotFound(f"{out} holds no run that started training (no config.json); train without --resume first")
+    try: d = json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError): d = None
+    if not isinstance(d, dict): raise BadInput(f"{p} is damaged: it is not a JSON mapping of settings")
+    return d
 
 # %% ../nbs/08_train.ipynb #f1d516e4
-CKPT_FORMAT, CKPT_VERSION = "pretrain_nb-checkpoint", 1
+CKPT_FORMAT, CKPT_VERSION = "pretrain_nb-checkpoint", 2          # version 2: a checksum travels inside every checkpoint
+_CKPT_NAME = re.compile(r"ckpt-\d{7,}\.pt")
 
 def _rng_state() -> dict:
     return {"python": list(random.getstate()[1]), "python_pos": random.getstate()[2],
@@ -146,41 +205,120 @@ def _set_rng_state(s: dict):
     torch.set_rng_state(s["torch"])
     if s.get("cuda") and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
-def save_checkpoint(out: Path, state: dict, keep: int = 2) -> Path:
-    "Write `state` as ckpt-STEP.pt atomically, point `latest` at it, keep the newest `keep` checkpoints."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    path = out / f"ckpt-{state['step']:07d}.pt"
-    tmp = out / f".{path.name}.tmp-{os.getpid()}"
-    torch.save({"format": CKPT_FORMAT, "version": CKPT_VERSION, **state}, tmp)
-    with open(tmp, "rb") as f: os.fsync(f.fileno())
-    os.replace(tmp, path)
-    ptr = out / f".latest.tmp-{os.getpid()}"
-    ptr.write_text(path.name + "\n"); os.replace(ptr, out / "latest")
-    for old in sorted(out.glob("ckpt-*.pt"))[:-keep]: old.unlink()
+def _tree_map(fn, obj):
+    "Apply `fn` to every tensor in a nested dict/list/tuple."
+    if isinstance(obj, torch.Tensor): return fn(obj)
+    if isinstance(obj, dict): return {k: _tree_map(fn, v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return type(obj)(_tree_map(fn, v) for v in obj)
+    return obj
+
+def state_checksum(state) -> str:
+    "SHA-256 of a nested checkpoint state: every tensor's dtype, shape and bytes and every other value, in a fixed order."
+    h = hashlib.sha256()
+    def walk(o):
+        if isinstance(o, torch.Tensor):
+            t = o.detach().cpu().contiguous()
+            h.update(f"<{t.dtype}{tuple(t.shape)}>".encode())
+            if t.numel(): h.update(t.reshape(-1).view(torch.uint8).numpy().data)
+        elif isinstance(o, dict):
+            h.update(b"{")
+            for k in sorted(o, key=repr): h.update(repr(k).encode() + b":"); walk(o[k])
+            h.update(b"}")
+        elif isinstance(o, (list, tuple)):
+            h.update(b"[")
+            for v in o: walk(v)
+            h.update(b"]")
+        else: h.update(repr(o).encode() + b";")
+    walk(state)
+    return "sha256:" + h.hexdigest()
+
+def save_checkpoint(out: str | os.PathLike | OwnedFolder, state: dict, keep: int = 2) -> Path:
+    "Write `state` and its checksum as `ckpt-STEP.pt` atomically, point `latest` at it, keep the newest `keep` checkpoints."
+    folder = out if isinstance(out, OwnedFolder) else OwnedFolder(out).open()
+    state = _tree_map(lambda t: t.detach().cpu(), {"format": CKPT_FORMAT, "version": CKPT_VERSION, **state})   # one copy, hashed and written
+    state["checksum"] = state_checksum(state)
+    path = atomic_write(folder.claim(f"ckpt-{state['step']:07d}.pt"), lambda f: torch.save(state, f))
+    atomic_write(folder.claim("latest"), path.name + "\n")                # only now does the run point at the new one
+    for old in sorted(r for r in folder.files() if _CKPT_NAME.fullmatch(r))[:-keep]: folder.forget(old)
     return path
+
+def _read_checkpoint(p: Path) -> dict:
+    "A checkpoint file's contents, on the CPU, its checksum verified."
+    try: state = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise BadInput(f"{p} is damaged or not a checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''})") from None
+    if not isinstance(state, dict) or state.get("format") != CKPT_FORMAT: raise BadInput(f"{p} is not a pretrain_nb training checkpoint")
+    if not isinstance(state.get("version"), int) or state["version"] > CKPT_VERSION:
+        raise BadInput(f"{p} has checkpoint format version {state.get('version')!r}, newer than this pretrain_nb reads "
+                       f"({CKPT_VERSION}); upgrade pretrain_nb")
+    want = state.pop("checksum", None)
+    if want is None and state["version"] >= 2: raise BadInput(f"{p} is damaged: it has lost its checksum")
+    if want is not None and state_checksum(state) != want:
+        raise BadInput(f"{p} is damaged: its contents do not match the checksum written with it")
+    return state
+
+def _previous_good(bad: Path) -> tuple[Path, int] | None:
+    "The newest other checkpoint next to `bad` that loads and verifies."
+    for q in sorted(bad.parent.glob("ckpt-*.pt"), reverse=True):
+        if q.resolve() == bad.resolve(): continue
+        try: return q, _read_checkpoint(q)["step"]
+        except UserError: continue
+    return None
+
+def _damaged(p: Path, why: str) -> BadInput:
+    "A one-line error for a damaged checkpoint that names the previous good one, and how to use it."
+    good = _previous_good(p)
+    if good is None: return BadInput(f"{why}; no other good checkpoint is in {p.parent}: start the run again with --force")
+    q, step = good
+    return BadInput(f"{why}; the previous good checkpoint is {q} (step {step}): resume from it with --resume {q.name}, "
+                    f"or sample from it with --ckpt {q}")
 
 def find_checkpoint(path: str | os.PathLike) -> Path:
     "A checkpoint file, or the `latest` one of a run folder."
     p = Path(path)
     if p.is_dir():
-        if not (p / "latest").exists(): raise FileNotFoundError(f"{p} holds no checkpoint (no 'latest' file); train first")
-        p = p / (p / "latest").read_text().strip()
-    if not p.exists(): raise FileNotFoundError(f"no checkpoint at {p}")
+        if not (p / "latest").is_file(): raise NotFound(f"{p} holds no checkpoint (no 'latest' file); train first")
+        name = (p / "latest").read_text(errors="replace").strip()
+        if not _CKPT_NAME.fullmatch(name) or not (p / name).is_file():
+            raise _damaged(p / "latest", f"{p}/latest names {name[:40]!r}, which is not a checkpoint there")
+        p = p / name
+    if not p.is_file(): raise NotFound(f"no checkpoint at {p}")
     return p
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
-    "Load a checkpoint safely (`weights_only=True`), with clear errors for damaged or newer files."
+    "Load a checkpoint safely (`weights_only=True`), verifying its checksum; one-line errors for damaged or newer files."
+    dev = as_device(map_location)                                         # a device this machine lacks is said so, first
     p = find_checkpoint(path)
-    try: state = torch.load(p, map_location=map_location, weights_only=True)
-    except Exception as e:
-        raise ValueError(f"{p} is damaged or not a checkpoint ({type(e).__name__}: {str(e)[:120]}); "
-                         f"resume from an earlier one or start again with --force") from None
-    if not isinstance(state, dict) or state.get("format") != CKPT_FORMAT:
-        raise ValueError(f"{p} is not a pretrain_nb training checkpoint")
-    if state.get("version", 0) > CKPT_VERSION:
-        raise ValueError(f"{p} has checkpoint format version {state['version']}, newer than this pretrain_nb reads "
-                         f"({CKPT_VERSION}); upgrade pretrain_nb")
-    return state
+    try: state = _read_checkpoint(p)
+    except BadInput as e:
+        if "newer than this" in str(e): raise
+        raise _damaged(p, str(e)) from None
+    return state if dev.type == "cpu" else _tree_map(lambda t: t.to(dev), state)
+
+def model_from_checkpoint(state: dict, where: str = "the checkpoint") -> GPT:
+    "The GPT a checkpoint describes, with its weights; a `model_config` that does not fit the weights is refused before any memory is allocated."
+    mc = state.get("model_config")
+    if not isinstance(mc, dict): raise BadInput(f"{where} has no model_config")
+    try: config = GPTConfig(**mc)
+    except (TypeError, ValueError) as e: raise BadInput(f"{where} has an invalid model_config ({e})") from None
+    with torch.device("meta"): want = {k: tuple(v.shape) for k, v in GPT(config).state_dict().items()}   # shapes only, no memory
+    weights = state.get("model")
+    got = {k: tuple(v.shape) for k, v in weights.items() if isinstance(v, torch.Tensor)} if isinstance(weights, dict) else {}
+    if want != got:
+        k = next(k for k in sorted(set(want) | set(got)) if want.get(k) != got.get(k))
+        raise BadInput(f"{where} is damaged: its model_config does not fit its weights ({k}: the config says "
+                       f"{want.get(k)}, the weights are {got.get(k)})")
+    model = GPT(config)
+    model.load_state_dict(weights)
+    return model
+
+def load_run_model(ckpt: str | os.PathLike, device=None) -> tuple[GPT, Tokenizer, dict]:
+    "The model (in eval mode), the tokenizer and the checkpoint itself, from a checkpoint file or a run folder's latest one."
+    dev = as_device(device) if device is not None else torch.device("cpu")
+    state = load_checkpoint(ckpt)
+    where = str(find_checkpoint(ckpt))
+    model = model_from_checkpoint(state, where).to(dev).eval()
+    return model, Tokenizer.loads(state.get("tokenizer"), f"the tokenizer in {where}"), state
 
 # %% ../nbs/08_train.ipynb #f17db724
 class Callback:
@@ -194,10 +332,27 @@ def _logged(trainer, m) -> bool:
     "Is this step one that the loggers record (every `log_interval` steps, and the last)?"
     return m["step"] % trainer.cfg.log_interval == 0 or m["step"] == trainer.cfg.max_steps
 
+def _metric_records(path: Path) -> list[dict]:
+    "The records of a metrics file; a line cut short by a crash (the last one) is skipped."
+    out = []
+    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+        try: m = json.loads(line)
+        except ValueError: continue
+        if isinstance(m, dict) and isinstance(m.get("step"), int): out.append(m)
+    return out
+
 class MetricsLogger(Callback):
     "Append every metrics record to `metrics.jsonl` in the run folder (flushed, so a crash loses nothing logged)."
     main_only = True                                   # under torchrun, rank 0 alone writes
-    def on_train_begin(self, trainer): self.f = open(Path(trainer.cfg.out) / "metrics.jsonl", "a")
+    def on_train_begin(self, trainer):
+        path = trainer.folder.claim("metrics.jsonl")
+        if trainer.resumed_from and path.exists():     # steps after the checkpoint are done again: drop their old records
+            kept = [m for m in _metric_records(path) if m["step"] <= trainer.step]
+            atomic_write(path, "".join(json.dumps(m) + "\n" for m in kept))
+        self.f = open(path, "a")
+        if trainer.resumed_from:
+            self._write({"step": trainer.step, "event": "resume", "checkpoint": trainer.resumed_from.name,
+                         "changed": {k: list(v) for k, v in trainer.changes.items()}})
     def _write(self, m): self.f.write(json.dumps(m) + "\n"); self.f.flush()
     def on_step_end(self, trainer, m):
         if _logged(trainer, m): self._write(m)
@@ -205,10 +360,10 @@ class MetricsLogger(Callback):
     def on_train_end(self, trainer): self.f.close()
 
 def read_metrics(run_dir) -> tuple[list[dict], list[dict]]:
-    "Training and evaluation records of a run, from its metrics.jsonl (the last record of each step wins)."
+    "Training and evaluation records of a run, from its metrics.jsonl (the last record of each step wins; events are left out)."
     train, evals = {}, {}
-    for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines():
-        m = json.loads(line)
+    for m in _metric_records(Path(run_dir) / "metrics.jsonl"):
+        if "event" in m: continue
         (evals if "val_loss" in m else train)[m["step"]] = m
     return [train[k] for k in sorted(train)], [evals[k] for k in sorted(evals)]
 
@@ -221,7 +376,6 @@ def plot_run(run_dir, ax=None):
     if evals: ax.plot([m["step"] for m in evals], [m["val_loss"] for m in evals], "o-", label="validation")
     ax.set_xlabel("step"); ax.set_ylabel("loss (nats/token)"); ax.legend(); ax.set_title(str(run_dir))
     return ax
-
 class LiveLossWidget(Callback):
     "Train and validation loss curves, redrawn in the notebook every `every` steps while training runs."
     def __init__(self, every: int = 10):
@@ -249,11 +403,27 @@ class LiveLossWidget(Callback):
         display(self.box)
 
 # %% ../nbs/08_train.ipynb #461eaf32
-def _identity(cfg: dict) -> dict:
-    "The settings that make a run what it is: all but where its numbers are sent (`loggers`), which a resume may change."
-    return {k: v for k, v in cfg.items() if k != "loggers"}
+class TrainingStopped(RuntimeError): "The run cannot go on (losses or gradients that are not finite); the message says what to do."
 
-class TrainingStopped(RuntimeError): "The run cannot go on (non-finite losses, say); the message says why."
+class RunInterrupted(KeyboardInterrupt):
+    "A signal (Ctrl-C's SIGINT, or SIGTERM from a scheduler) stopped the run; `exit_code` is 128 + the signal's number."
+    def __init__(self, signum: int, step: int | None = None, checkpoint: Path | None = None, out: str | None = None):
+        self.signum, self.step, self.checkpoint = signum, step, checkpoint
+        name = signal.Signals(signum).name
+        if checkpoint: msg = f"stopped by {name} at step {step}: saved {checkpoint}; continue with --resume"
+        else: msg = f"stopped by {name}" + (f" at step {step}" if step else "") + ", before anything new was saved"
+        super().__init__(msg)
+    @property
+    def exit_code(self) -> int: return 128 + self.signum
+
+def _legacy_run(folder: Path) -> list[str] | None:
+    "The files of a run folder written before run folders had a manifest (a config.json, a `latest` and its checkpoint), or None."
+    try: cfg = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError): return None
+    if not (isinstance(cfg, dict) and {"data", "model", "optimizer", "out"} <= set(cfg) and (folder / "latest").is_file()): return None
+    if not (folder / (folder / "latest").read_text().strip()).is_file(): return None
+    names = ["config.json", "latest", "metrics.jsonl", "tokenizer.json", "wandb-id"] + [p.name for p in folder.glob("ckpt-*.pt")]
+    return [n for n in names if (folder / n).exists()] + (["data/"] if (folder / "data" / "meta.json").is_file() else [])
 
 class Trainer:
     "Set up a training run from a `TrainConfig`, then `fit()` it."
@@ -262,49 +432,77 @@ class Trainer:
         self.callbacks = [MetricsLogger(), *(make_loggers(cfg.loggers) if cfg.loggers else []), *callbacks]
         self.device = default_device() if cfg.device == "auto" else as_device(cfg.device)
         self.should_stop, self.bad_steps, self.skipped = False, 0, 0
-        self.dist, self.parallel = DistInfo(), None
+        self.dist, self.parallel, self.folder = DistInfo(), None, None
+        self.resumed_from, self.changes, self.last_checkpoint = None, {}, None
+        self.stop_signal, self._graceful, self._bad_since = None, False, None
         self._t0 = time.time()                                           # the time budget counts from here
 
-    # --- set-up
-    def _check_out_dir(self, resume: bool, force: bool):
+    # --- the run folder
+    def _open_folder(self, resume: bool | str, force: bool) -> Path | None:
+        "Lock the run folder and decide what happens to what it holds; returns the checkpoint to resume from."
         out = Path(self.cfg.out)
-        old_cfg = out / "config.json"
-        if not old_cfg.exists(): return
-        old, new = (_identity(d) for d in (json.loads(old_cfg.read_text()), asdict(self.cfg)))
-        same = old == new
+        self.folder = OwnedFolder(out).open(legacy=_legacy_run)           # refuses a folder of other files; one writer at a time
+        started = self.folder.owns("config.json") and (out / "config.json").is_file()
+        has_ckpt = (out / "latest").is_file()
         if resume:
-            if not same:
-                diff = {k: v for k, v in old.items() if new.get(k) != v}
-                raise ValueError(f"{out} holds a run with a different config ({', '.join(f'{k}={v!r}' for k, v in diff.items())}); "
-                                 f"resume it with the same settings, or start over with --force")
-            return
-        if force:
-            import shutil
-            for p in list(out.glob("ckpt-*.pt")) + [out / "latest", out / "metrics.jsonl", old_cfg, out / "tokenizer.json", out / "wandb-id"]:
-                if p.exists(): p.unlink()
-            for d in ("data", "tb"):
-                if (out / d).exists(): shutil.rmtree(out / d)
-            return
-        what = "the same config" if same else "a different config"
-        raise ValueError(f"{out} already holds a run with {what}; pass --resume to continue it or --force to start over")
+            if not has_ckpt:
+                raise NotFound(f"--resume: {out} holds no checkpoint to resume; " +
+                               ("its run stopped before saving one, so run the command again without --resume" if started
+                                else "train without --resume first"))
+            ckpt = find_checkpoint(out) if not isinstance(resume, str) else Path(resume) if Path(resume).parent != Path(".") else out / resume
+            if not ckpt.is_file() or ckpt.resolve().parent != out.resolve():
+                raise NotFound(f"--resume {resume}: no checkpoint of that name in {out}")
+            self._check_resume(saved_config(out) if started else {})
+            return ckpt
+        if started and has_ckpt and not force:
+            allowed, refused = config_changes(saved_config(out), self.cfg)
+            what = "the same settings" if not allowed and not refused else "other settings (" + ", ".join(
+                f"{k}={a!r}" for k, (a, b) in {**refused, **allowed}.items()) + ")"
+            raise BadInput(f"{out} already holds a run with {what}; continue it with --resume, start it over with --force "
+                           f"(deletes that run's checkpoints and metrics, nothing else), or choose another --out")
+        if started and not force: self._say(f"{out}: the run there stopped before its first checkpoint; starting it again")
+        self.folder.clear(keep=("tokenizer.json", "data/"))              # the tokenizer and shards are reused if they still match
+        return None
 
-    def setup(self, resume: bool = False, force: bool = False):
+    def _check_resume(self, saved: dict):
+        "Refuse a resume that would change what has been computed; note the changes it may make (learning rate, length, …)."
+        if self.cfg.time_budget and saved.get("time_budget") == self.cfg.time_budget:
+            self.cfg.max_steps = saved.get("max_steps", self.cfg.max_steps)   # the length the budget fitted, not the default
+        allowed, refused = config_changes(saved, self.cfg)
+        if refused:
+            raise BadInput(f"{self.cfg.out} holds a run with other settings that --resume cannot change: " +
+                           ", ".join(f"{k}={a!r} (now {b!r})" for k, (a, b) in refused.items()) +
+                           "; resume with the run's settings (--resume alone reads them), start over with --force, or choose another --out")
+        self.changes = allowed
+        if allowed: self._say("resuming with changed settings: " + ", ".join(f"{k} {a!r} → {b!r}" for k, (a, b) in allowed.items()))
+
+    def _commit_config(self):
+        "Write config.json: from now on the folder holds a run (until then, the same command simply starts again)."
+        atomic_write(self.folder.claim("config.json"), json.dumps(asdict(self.cfg), indent=1) + "\n")
+
+    # --- set-up
+    def setup(self, resume: bool | str = False, force: bool = False):
+        "Prepare everything for `fit`: the run folder, tokenizer, shards, model, optimizer — and, with `resume`, the saved state."
+        with self._signals():
+            return self._setup(resume, force)
+
+    def _setup(self, resume, force):
         cfg = self.cfg
         self.dist, self.device = setup_distributed(self.device)          # under torchrun: join the process group
         main, world = self.dist.is_main, self.dist.world_size
         self.progress = self.progress and main
         if cfg.batch_size % world:
-            raise ValueError(f"batch_size={cfg.batch_size} (the global batch) must be divisible by the {world} processes")
+            raise BadInput(f"batch_size={cfg.batch_size} (the global batch) must be divisible by the {world} processes")
         out = Path(cfg.out)
-        if main:                                                          # rank 0 prepares; the others wait, then read
-            if resume and not (out / "latest").exists():
-                raise FileNotFoundError(f"--resume: {cfg.out} holds no checkpoint to resume; train without --resume first")
-            self._check_out_dir(resume, force)
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1) + "\n")
-            self._prepare_data()
+        ckpt_path = None
+        if main:                                                          # rank 0 owns the folder; the others wait, then read
+            ckpt_path = self._open_folder(resume, force)
+            ckpt = load_checkpoint(ckpt_path) if ckpt_path else None
+            self._prepare_data(ckpt["tokenizer"] if ckpt else None)
         barrier(self.dist)
-        if not main: self.tok = load_tokenizer(out / "tokenizer.json")
+        if not main:
+            self.tok = load_tokenizer(out / "tokenizer.json")
+            ckpt = load_checkpoint(out / resume if isinstance(resume, str) else out) if resume else None
         seed_everything(cfg.seed)
         torch.use_deterministic_algorithms(self.device.type == "cpu", warn_only=True)
         self.stats = corpus_stats(out / "data")
@@ -318,13 +516,12 @@ class Trainer:
         n_val = TokenLoader(out / "data", "validation", 1, T, device=self.device).n_tokens
         self.eval_bs = max(1, min(cfg.batch_size, (n_val - 1) // T))
         self.parallel = None if not self.dist.enabled else ("ddp" if cfg.parallel == "auto" else cfg.parallel)
-        ckpt = load_checkpoint(out, map_location=self.device) if resume else None
         if ckpt is not None: self._check_model(ckpt); self.model.load_state_dict(ckpt["model"])
         self.fwd = self._wrap(self.model)
         if self.parallel == "fsdp":
             if cfg.optimizer != "adamw":
-                raise ValueError(f"FSDP2 needs optimizer='adamw': its sharded DTensor parameters cannot be updated by "
-                                 f"8-bit AdamW (ours or bitsandbytes'); use --optimizer adamw, or --parallel ddp")
+                raise BadInput(f"FSDP2 needs optimizer='adamw': its sharded DTensor parameters cannot be updated by "
+                               f"8-bit AdamW (ours or bitsandbytes'); use --optimizer adamw, or --parallel ddp")
             from pretrain_nb.optim import param_groups
             self.opt = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), foreach=True)
         else:
@@ -334,23 +531,30 @@ class Trainer:
         use_compile = cfg.compile == "on" or (cfg.compile == "auto" and self.device.type == "cuda")
         if use_compile: self.fwd = torch.compile(self.fwd)
         self.step = 0
-        if ckpt is not None: self._restore(ckpt)
+        if ckpt is not None: self._restore(ckpt, ckpt_path or find_checkpoint(out))
+        if main: self._commit_config()
         return self
 
-    def _prepare_data(self):
-        "Rank 0 (or the only process): the tokenizer, trained once on the training split, and the token shards."
+    def _prepare_data(self, ckpt_tokenizer: str | None = None):
+        "Rank 0: the tokenizer (reused while data and settings match, trained on the data otherwise) and the token shards."
         cfg, out = self.cfg, Path(self.cfg.out)
-        splits = split_corpus(load_corpus(cfg.data, cfg.text_field), cfg.val_fraction, cfg.seed)
+        with datasets_progress(self.progress): splits = split_corpus(load_corpus(cfg.data, cfg.text_field), cfg.val_fraction, cfg.seed)
+        key = {"source": describe_source(cfg.data), "text_field": cfg.text_field, "val_fraction": cfg.val_fraction,
+               "seed": cfg.seed, "tokenizer": cfg.tokenizer, "vocab_size": cfg.vocab_size}
         tok_path = out / "tokenizer.json"
-        if tok_path.exists(): self.tok = load_tokenizer(tok_path)
+        if ckpt_tokenizer is not None:                                    # a resumed run keeps the tokenizer it was trained with
+            self.tok = Tokenizer.loads(ckpt_tokenizer, "the checkpoint's tokenizer")
+        elif self.folder.read().get("tokenizer_key") == key and self.folder.owns("tokenizer.json") and tok_path.is_file():
+            self.tok = load_tokenizer(tok_path)
         else:
             t0 = time.time()
-            texts = splits["train"]["text"]
-            self.tok = (BPETokenizer.train(texts, cfg.vocab_size, progress=self.progress) if cfg.tokenizer == "bpe"
-                        else CharTokenizer.train(texts))
-            self.tok.save(tok_path)
+            if cfg.tokenizer == "bpe": self.tok = BPETokenizer.train(splits["train"]["text"], cfg.vocab_size, progress=self.progress)
+            else: self.tok = CharTokenizer.train(list(splits["train"]["text"]) + list(splits["validation"]["text"]))   # every character the run will meet
             self._say(f"trained a {cfg.tokenizer} tokenizer with {self.tok.vocab_size} tokens in {time.time() - t0:.1f}s")
-        prepare(splits, self.tok, out / "data", val_fraction=cfg.val_fraction, seed=cfg.seed, progress=self.progress)
+        if not (tok_path.is_file() and self.folder.owns("tokenizer.json") and load_tokenizer(tok_path).fingerprint == self.tok.fingerprint):
+            self.tok.save(self.folder.claim("tokenizer.json"))
+        self.folder.update(tokenizer_key=key)
+        prepare(splits, self.tok, self.folder.claim_dir("data"), val_fraction=cfg.val_fraction, seed=cfg.seed, progress=self.progress)
 
     def _wrap(self, model):
         "DDP or FSDP2 around the model when running under torchrun."
@@ -366,6 +570,7 @@ class Trainer:
     def _say(self, msg):
         if self.progress: tqdm.write(msg)
 
+    # --- checkpoints
     def _state(self) -> dict:
         if self.parallel == "fsdp":                                       # gather the shards into full tensors (all ranks take part)
             from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict, StateDictOptions
@@ -379,29 +584,39 @@ class Trainer:
 
     def _check_model(self, s: dict):
         if s["model_config"] != asdict(self.model_config):
-            raise ValueError("the checkpoint's model does not match this config's model; resume with the config it was saved with")
+            raise BadInput("the checkpoint's model does not match this config's model; resume with the config it was saved with")
 
-    def _restore(self, s: dict):
+    def _restore(self, s: dict, path: Path):
         "Optimizer, loader, RNG and counters from a checkpoint (the weights were loaded before wrapping)."
         if s.get("parallel") == "fsdp":          # full optimizer state keyed by parameter name: loads at any world size
             from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict, StateDictOptions
             set_optimizer_state_dict(self.model, self.opt, s["optimizer"], options=StateDictOptions(full_state_dict=True))
         elif self.parallel == "fsdp":
-            raise ValueError("this checkpoint was written without FSDP2 (its optimizer state is keyed by position); "
-                             "resume it without --parallel fsdp")
+            raise BadInput("this checkpoint was written without FSDP2 (its optimizer state is keyed by position); "
+                           "resume it without --parallel fsdp")
         else: self.opt.load_state_dict(s["optimizer"])
+        for g in self.opt.param_groups:                                   # settings a resume may change
+            g["betas"] = (self.cfg.beta1, self.cfg.beta2)
+            if g["weight_decay"]: g["weight_decay"] = self.cfg.weight_decay     # the no-decay group (biases, gains) stays at 0
         self.train_loader.load_state_dict(s["loader"]); _set_rng_state(s["rng"])
         if self.scaler and s.get("scaler"): self.scaler.load_state_dict(s["scaler"])
-        self.step, self.skipped = s["step"], s.get("skipped", 0)
-        if self.cfg.time_budget: self.cfg.max_steps = s["config"]["max_steps"]    # the length the budget fitted, not the default
+        self.step, self.skipped, self.resumed_from, self.last_checkpoint = s["step"], s.get("skipped", 0), path, path
+        if self.dist.is_main:                                             # checkpoints after this one belong to an abandoned future
+            later = [r for r in self.folder.files() if _CKPT_NAME.fullmatch(r) and r > path.name]
+            for r in later: self.folder.forget(r)
+            if later or (Path(self.cfg.out) / "latest").read_text().strip() != path.name:
+                atomic_write(self.folder.claim("latest"), path.name + "\n")
         self._say(f"resumed from step {self.step}")
 
     def save(self) -> Path | None:
-        "A checkpoint of the run, written by rank 0 (barriers keep the other ranks in step)."
+        "A checkpoint of the run, written by rank 0 (barriers keep the other ranks in step); never of weights that are not finite."
+        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            raise TrainingStopped(self._stop_advice("the weights are no longer finite"))
         barrier(self.dist)
         state = self._state()
-        path = save_checkpoint(Path(self.cfg.out), state) if self.dist.is_main else None
+        path = save_checkpoint(self.folder, state) if self.dist.is_main else None
         barrier(self.dist)
+        self.last_checkpoint = path or self.last_checkpoint
         return path
 
     # --- the loop
@@ -430,16 +645,18 @@ class Trainer:
             with self._no_sync(last): (self.scaler.scale(loss) if self.scaler else loss).backward()
             total += loss.item()
         total = all_reduce_mean(total, self.dist)                          # every rank sees the global batch's loss
-        finite = math.isfinite(total)
-        if finite:
+        gnorm = float("nan")
+        if math.isfinite(total):
             if self.scaler: self.scaler.unscale_(self.opt)
-            gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+            gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)   # the norm before clipping
             gnorm = float(gnorm.full_tensor() if hasattr(gnorm, "full_tensor") else gnorm)
-            if self.scaler: self.scaler.step(self.opt); self.scaler.update()
-            else: self.opt.step()
-            self.bad_steps = 0
-        else:
-            gnorm, self.bad_steps, self.skipped = float("nan"), self.bad_steps + 1, self.skipped + 1
+        if self.scaler and math.isfinite(total):                          # fp16: an overflow is the scaler's to handle (skip, lower the scale)
+            self.scaler.step(self.opt); self.scaler.update(); self.bad_steps = 0
+        elif math.isfinite(total) and math.isfinite(gnorm):
+            self.opt.step(); self.bad_steps = 0
+        else:                                                             # skip: weights and optimizer state stay exactly as they were
+            self.bad_steps, self.skipped = self.bad_steps + 1, self.skipped + 1
+            self._bad_since = self._bad_since if self.bad_steps > 1 else self.step + 1
         self.opt.zero_grad(set_to_none=True)
         self.step += 1
         dt = time.perf_counter() - t0
@@ -449,11 +666,20 @@ class Trainer:
         if self.device.type == "cuda":
             from pretrain_nb.model import estimate_mfu
             m["mfu"] = estimate_mfu(self.model_config, tokens / dt, 989e12 if "H" in torch.cuda.get_device_name() else 312e12)
-        if not finite and self.bad_steps >= c.max_bad_steps:
-            raise TrainingStopped(f"the loss was not finite for {self.bad_steps} steps in a row (last at step {self.step}); "
-                                  f"stopped. The last good checkpoint is in {c.out}; lower the learning rate (now {c.lr}) "
-                                  f"or check the data, then resume")
+        if self.bad_steps >= c.max_bad_steps:
+            raise TrainingStopped(self._stop_advice(f"the loss or the gradients were not finite for {self.bad_steps} steps in a row "
+                                                    f"(steps {self._bad_since}–{self.step})"))
         return m
+
+    def _stop_advice(self, why: str) -> str:
+        "Why the run stopped, where its last good checkpoint is, and the command that continues it with a lower learning rate."
+        lower = f"{self.cfg.lr / 10:.3g}"
+        if self.last_checkpoint:
+            return (f"{why}; stopped without saving. The last good checkpoint is {self.last_checkpoint} (step "
+                    f"{int(self.last_checkpoint.stem.split('-')[1])}); continue from it with a lower learning rate: "
+                    f"--resume --lr {lower} (or check the data near these steps)")
+        return (f"{why}; stopped before any checkpoint. Start again with a lower learning rate: --lr {lower} "
+                f"(or check the data)")
 
     def _no_sync(self, last: bool):
         "Skip DDP's gradient all-reduce on all but the last micro-batch (FSDP2: its equivalent switch)."
@@ -481,42 +707,65 @@ class Trainer:
         return {"step": self.step, "val_loss": loss, "val_ppl": math.exp(min(loss, 50)),
                 "val_bpb": loss / (math.log(2) * bpt) if bpt else None}
 
-    def fit(self, resume: bool = False, force: bool = False) -> dict:
+    @contextlib.contextmanager
+    def _signals(self):
+        "While training runs, SIGINT (Ctrl-C) and SIGTERM finish the step, save a checkpoint and stop; a second signal stops at once."
+        if not _main_thread() or getattr(self, "_signals_on", False): yield; return
+        def handler(signum, frame):
+            if self._graceful and self.stop_signal is None: self.stop_signal = signum     # at the next step boundary
+            else: raise RunInterrupted(signum, getattr(self, "step", None))               # outside the loop, or a second signal
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        self._signals_on = True
+        try: yield
+        finally:
+            for s, h in old.items(): signal.signal(s, h)
+            self._signals_on = False
+
+    def fit(self, resume: bool | str = False, force: bool = False) -> dict:
         "Train to `max_steps` (or the time budget); returns the final evaluation."
-        if not hasattr(self, "model"): self.setup(resume, force)
-        c, out = self.cfg, Path(self.cfg.out)
+        with self._signals():
+            if not hasattr(self, "model"): self._setup(resume, force)
+            return self._fit()
+
+    def _fit(self) -> dict:
+        c = self.cfg
+        if self.dist.is_main and not self.folder.locked: self.folder.lock()    # fit() again after an earlier fit() released it
         n = self.model.num_params()
         self._say(f"model: {human_count(n)} parameters, {self.model_config.n_layer} layers × {self.model_config.d_model}, "
                   f"context {self.model_config.block_size}; device {self.device}; optimizer {c.optimizer}; "
                   f"{human_count(self.stats['train']['tokens'])} training tokens")
         callbacks = self.callbacks if self.dist.is_main else [cb for cb in self.callbacks if not getattr(cb, "main_only", False)]
         for cb in callbacks: cb.on_train_begin(self)
-        interrupted, t_start = [], time.time()
-        def on_sigint(sig, frame): interrupted.append(True)
-        old = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
+        t_start, first_step, due = time.time(), self.step, False
         bar = tqdm(total=c.max_steps, initial=self.step, desc="training", unit="step", disable=not self.progress,
                    dynamic_ncols=True)
         last_eval = None
         try:
+            self._graceful = True
             while self.step < c.max_steps and not self.should_stop:
                 m = self.train_step()
                 for cb in callbacks: cb.on_step_end(self, m)
                 bar.update(1); bar.set_postfix(loss=f"{m['loss']:.3f}", tok_s=f"{m['tokens_per_s']:,.0f}")
-                if c.time_budget and self.step == 20 and not resume: self._fit_to_budget(time.time() - t_start)
+                if c.time_budget and self.step == first_step + 20 and first_step == 0: self._fit_to_budget(time.time() - t_start)
                 if self.step % c.eval_interval == 0 or self.step == c.max_steps:
                     last_eval = self.evaluate()
                     for cb in callbacks: cb.on_eval(self, last_eval)
                     self._say(f"step {self.step}: val loss {last_eval['val_loss']:.3f}, "
                               f"bits/byte {last_eval['val_bpb'] or float('nan'):.3f}")
-                if self.step % c.ckpt_interval == 0 or self.step == c.max_steps: self.save()
-                if self.dist.enabled: interrupted = [True] if all_reduce_mean(float(bool(interrupted)), self.dist) > 0 else []
-                if interrupted:
-                    self.save(); self._say(f"interrupted: saved a checkpoint at step {self.step}; resume with --resume")
-                    break
+                due = due or self.step % c.ckpt_interval == 0 or self.step == c.max_steps
+                if due and self.bad_steps == 0: self.save(); due = False     # never in the middle of a run of bad steps
+                sig = self.stop_signal
+                if self.dist.enabled: sig = int(all_reduce_max(float(sig or 0), self.dist)) or None   # one rank's signal stops all
+                if sig:
+                    self._graceful = False
+                    saved = self.last_checkpoint is not None and self.last_checkpoint.name == f"ckpt-{self.step:07d}.pt"
+                    path = self.last_checkpoint if saved else self.save() if self.bad_steps == 0 else None
+                    raise RunInterrupted(sig, self.step, path)
         finally:
+            self._graceful = False
             bar.close()
-            if old is not None: signal.signal(signal.SIGINT, old)
             for cb in callbacks: cb.on_train_end(self)
+            if self.dist.is_main and self.folder is not None: self.folder.unlock()
         return last_eval or {}
 
     def _fit_to_budget(self, elapsed: float):
@@ -525,10 +774,12 @@ class Trainer:
         budget = self.cfg.time_budget * 60 - (time.time() - self._t0)
         steps = max(21, int(budget / (per_step * 1.08)))              # ~8% for evaluation and checkpoints
         self.cfg.max_steps = steps
+        if self.dist.is_main: self._commit_config()                    # a resume continues to this length
         self._say(f"time budget {self.cfg.time_budget} min: {per_step * 1e3:.0f} ms/step → {steps} steps")
 
     def close(self, ok: bool = False):
-        "Leave the process group (under torchrun). After a good run every rank first waits for the others, so none closes its connections while another still uses them; after a failure it leaves at once, as the others may never arrive."
+        "Release the run folder and leave the process group (under torchrun). After a good run every rank first waits for the others, so none closes its connections while another still uses them; after a failure it leaves at once, as the others may never arrive."
+        if self.folder is not None: self.folder.unlock()
         if not torch.distributed.is_initialized(): return
         self.fwd = self.model                     # drop DDP's reducer (it holds buckets gloo's threads may reference) while the group lives
         gc.collect()
@@ -540,12 +791,13 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 # %% ../nbs/08_train.ipynb #21dcf369
-def train(cfg: TrainConfig, resume: bool = False, force: bool = False, callbacks=(), progress: bool = True) -> Trainer:
+def train(cfg: TrainConfig, resume: bool | str = False, force: bool = False, callbacks=(), progress: bool = True) -> Trainer:
     "Run a whole training job: set up, fit, and print a sample from the final model."
     t = Trainer(cfg, callbacks, progress)
     try:
-        t.setup(resume, force)
-        t.fit(resume)
+        with t._signals():
+            t.setup(resume, force)
+            t.fit()
         if cfg.sample_tokens and progress and t.dist.is_main and t.parallel != "fsdp":
             text = sample_text(t.model, t.tok, cfg.sample_prompt, cfg.sample_tokens, seed=cfg.seed)
             print("\n--- sample ---\n" + text + "\n--------------")
@@ -566,7 +818,10 @@ class TensorBoardLogger(Callback):
     def on_train_begin(self, trainer):
         try: from torch.utils.tensorboard import SummaryWriter
         except ImportError: raise ImportError("the TensorBoard logger needs the tensorboard package: pip install tensorboard") from None
-        self.writer = SummaryWriter(self.log_dir or str(Path(trainer.cfg.out) / "tb"))
+        d = Path(self.log_dir) if self.log_dir else trainer.folder.claim_dir("tb")
+        before = set(d.rglob("*"))
+        self.writer = SummaryWriter(str(d))
+        if not self.log_dir: trainer.folder.record(*(p for p in set(d.rglob("*")) - before if p.is_file()))   # its event file is the run's
     def _write(self, prefix, m):
         for k, v in _scalars(m).items(): self.writer.add_scalar(f"{prefix}/{k}", v, m["step"])
     def on_step_end(self, trainer, m):
@@ -582,15 +837,18 @@ class WandbLogger(Callback):
         try: import wandb
         except ImportError: raise ImportError("the W&B logger needs the wandb package: pip install wandb (then wandb login, "
                                               "or set WANDB_MODE=offline)") from None
-        out = Path(trainer.cfg.out); id_file = out / "wandb-id"
+        out = Path(trainer.cfg.out); id_file = trainer.folder.claim("wandb-id")
         run_id = id_file.read_text().strip() if id_file.exists() else wandb.util.generate_id()
-        id_file.write_text(run_id + "\n")
+        atomic_write(id_file, run_id + "\n")
+        self.dir = trainer.folder.claim_dir("wandb")
         self.run = wandb.init(project=self.project, name=out.name, id=run_id, resume="allow", dir=str(out),
                               config=asdict(trainer.cfg), **self.init_kwargs)
     def on_step_end(self, trainer, m):
         if _logged(trainer, m): self.run.log({f"train/{k}": v for k, v in _scalars(m).items()}, step=m["step"])
     def on_eval(self, trainer, m): self.run.log({f"val/{k}": v for k, v in _scalars(m).items()}, step=m["step"])
-    def on_train_end(self, trainer): self.run.finish()
+    def on_train_end(self, trainer):
+        self.run.finish()
+        if trainer.folder.owns("wandb/"): trainer.folder.record(*(p for p in self.dir.rglob("*") if p.is_file()))   # W&B's files, written in a folder we made
 
 LOGGERS = {"tensorboard": TensorBoardLogger, "wandb": WandbLogger}
 
