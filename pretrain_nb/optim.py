@@ -8,7 +8,7 @@ import ctypes, hashlib, math, os, platform, shutil, subprocess, sys, tempfile, w
 from pathlib import Path
 import torch
 from torch import nn
-from .core import BadInput
+from .core import BadInput, atomic_write
 
 # %% auto #0
 __all__ = ['BLOCK', 'MIN_8BIT_SIZE', 'OPTIMIZERS', 'sgd_update', 'momentum_update', 'adam_update', 'adamw_update',
@@ -518,7 +518,7 @@ def _compile(flags: list[str], lib_path: Path):
             if r.returncode == 0: break
         else: raise RuntimeError(f"{cc} failed: {r.stderr.strip()[:500]}")
         if not openmp: warnings.warn(f"{cc} has no OpenMP: the 8-bit AdamW kernel will use one core")
-        shutil.move(str(tmp), lib_path)                      # whole file or nothing
+        atomic_write(lib_path, tmp.read_bytes())             # whole file or nothing, also when two processes build at once
 
 _kernels = {}
 def _load_kernel(portable: bool = False):

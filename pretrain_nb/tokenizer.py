@@ -467,7 +467,7 @@ def save_hf_tokenizer(tok: BPETokenizer, path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.suffix != ".json": path = path / "tokenizer.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    to_hf_tokenizer(tok).save(str(path))
+    atomic_write(path, to_hf_tokenizer(tok).to_str(pretty=True))
     return path
 
 # %% ../nbs/01_tokenizer.ipynb #5a20291a

@@ -519,6 +519,23 @@ def _(): mistake(small_run(base_run(), 10, 10), ("already holds a run", "--resum
 @case("--resume may not change the model: refused with the list of differences")
 def _(): mistake(["train", "--out", base_run(), "--resume", "--n-layer", "3", "--d-model", "96", "--quiet"],
                  "cannot change: n_layer=2 (now 3), d_model=64 (now 96)")
+@case("generate() with an empty prompt: a one-line error, not an IndexError; sample_text('') starts a new document")
+def _():
+    import torch
+    from pretrain_nb.train import load_run_model
+    from pretrain_nb.generate import generate, sample_text
+    from pretrain_nb.core import UserError
+    m, tok, _ = load_run_model(base_run())
+    try: generate(m, torch.zeros(1, 0, dtype=torch.long), 5); raise CaseFailed("an empty prompt was accepted")
+    except UserError as e: need("at least one token" in str(e) and "\n" not in str(e), str(e))
+    need(isinstance(sample_text(m, tok, "", 5, seed=0), str), "sample_text('') failed")
+@case("decode([65.7]) is refused, not read as 'A'")
+def _():
+    from pretrain_nb.tokenizer import CharTokenizer
+    from pretrain_nb.core import UserError
+    tok = CharTokenizer.train("ABC")
+    try: tok.decode([65.7]); raise CaseFailed("a float id was accepted")
+    except UserError as e: need("token ids must be integers, got 65.7" in str(e), str(e))
 @case("--out under a folder the user may not write to: one line")
 def _():
     locked = SANDBOX / "read-only"; locked.mkdir(exist_ok=True); os.chmod(locked, 0o555)
