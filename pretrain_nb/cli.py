@@ -127,7 +127,7 @@ def cmd_bench(a):
     settings = {"out": tempfile.mkdtemp(), "sample_tokens": 0, **_config_overrides(a), "max_steps": 10**6}   # a schedule that never ends
     cfg = make_config(a.preset or "tiny", None, **settings)
     t = Trainer(cfg, progress=False).setup()
-    tokens = cfg.batch_size * t.model_config.block_size
+    tokens = t.global_batch * t.model_config.block_size
     def tokens_per_s(step):
         for _ in range(3): step()                                     # warm-up (and compilation)
         t0 = time.perf_counter()
@@ -135,7 +135,10 @@ def cmd_bench(a):
         return a.steps * tokens / (time.perf_counter() - t0)
     model, opt, loader = t.model, t.opt, t.train_loader
     def plain_step(fwd=model):                                        # the plain reference loop: nanoGPT's, eager
-        x, y = loader.next_batch(); _, loss = fwd(x, y); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        X, Y = loader.next_batch()
+        for i in range(t.accum):
+            _, loss = fwd(X[i * t.micro:(i + 1) * t.micro], Y[i * t.micro:(i + 1) * t.micro]); (loss / t.accum).backward()
+        opt.step(); opt.zero_grad(set_to_none=True)
     rows = [(f"Trainer step ({a.preset}, {cfg.optimizer}, compile {'on' if t.fwd is not model else 'off'})", tokens_per_s(t.train_step)),
             ("plain loop, same model, batch and optimizer, eager", tokens_per_s(plain_step))]
     if a.compile_loop:

@@ -28,8 +28,9 @@ class Embeddings(nn.Module):
         if start + T > self.block_size:
             raise BadInput(f"the sequence has {start + T} tokens but the model's context (block_size) is {self.block_size}; "
                              f"crop the input to its last {self.block_size} tokens")
-        # checking ids reads values back from the tensor; skip it inside torch.compile, where it would break the graph
-        if not torch.compiler.is_compiling() and idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= self.vocab_size):
+        # checking ids reads values back from the tensor: free on a CPU, but on a GPU it would stall every step waiting for
+        # the device (and break a torch.compile graph), so there an out-of-range id is left to the device's own assert
+        if idx.device.type == "cpu" and not torch.compiler.is_compiling() and idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= self.vocab_size):
             bad = int(idx.max()) if int(idx.max()) >= self.vocab_size else int(idx.min())
             raise BadInput(f"token id {bad} is outside the vocabulary (0..{self.vocab_size - 1}); "
                              f"was the text encoded with a different tokenizer?")

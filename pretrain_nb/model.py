@@ -14,8 +14,9 @@ from .embeddings import Embeddings
 from .attention import CausalSelfAttention
 
 # %% auto #0
-__all__ = ['PRESETS', 'MLP', 'Block', 'GPTConfig', 'gpt_config', 'GPT', 'flops_per_token', 'estimate_mfu', 'hf_gpt2_config',
-           'to_hf_gpt2', 'from_hf_gpt2', 'save_model', 'load_model_state', 'load_model']
+__all__ = ['PRESETS', 'PEAK_FLOPS', 'MLP', 'Block', 'GPTConfig', 'gpt_config', 'GPT', 'flops_per_token', 'estimate_mfu',
+           'device_peak_flops', 'hf_gpt2_config', 'to_hf_gpt2', 'from_hf_gpt2', 'save_model', 'load_model_state',
+           'load_model']
 
 # %% ../nbs/05_transformer.ipynb #7d35ca8b
 class MLP(nn.Module):
@@ -143,6 +144,30 @@ def flops_per_token(config: GPTConfig, n_params: int | None = None, seq_len: int
 def estimate_mfu(config: GPTConfig, tokens_per_second: float, peak_flops: float, seq_len: int | None = None) -> float:
     "Model FLOPs utilisation: achieved training FLOP/s over the device's peak FLOP/s."
     return flops_per_token(config, seq_len=seq_len) * tokens_per_second / peak_flops
+
+# %% ../nbs/05_transformer.ipynb #e6cce570
+# Dense (no sparsity) peak FLOP/s from the vendors' data sheets: (bf16 or fp16 tensor cores with fp32 accumulation, plain fp32).
+# Ordered: the first name that occurs in torch.cuda.get_device_name() wins, so the more specific names come first.
+PEAK_FLOPS = [
+    ("H200 NVL",  835e12, 60e12), ("H200",      989e12, 67e12),
+    ("H100 NVL",  835e12, 60e12), ("H100 PCIe", 756e12, 51e12), ("H100",      989e12, 67e12),   # plain "H100 80GB HBM3" is the SXM part
+    ("GH200",     989e12, 67e12), ("A100",      312e12, 19.5e12), ("A800",     312e12, 19.5e12),
+    ("L40S",      362e12, 91.6e12), ("L40",     181e12, 90.5e12), ("L4",       121e12, 30.3e12),
+    ("A10G",       70e12, 31.2e12), ("A10",     125e12, 31.2e12), ("RTX 4090", 165e12, 82.6e12),
+    ("RTX 3090",   71e12, 35.6e12), ("V100",    125e12, 15.7e12), ("T4",        65e12, 8.1e12),
+]
+
+def device_peak_flops(device, dtype: torch.dtype = torch.bfloat16, override_tflops: float | None = None) -> tuple[float | None, str]:
+    "The peak FLOP/s of one `device` for matmuls in `dtype`, and where the number came from; (None, why) when unknown."
+    if override_tflops: return override_tflops * 1e12, f"{override_tflops:g} TFLOP/s (given)"
+    device = torch.device(device)
+    if device.type != "cuda": return None, f"no peak known for {device.type} (give one with --peak-tflops)"
+    name = torch.cuda.get_device_name(device)
+    for key, half, full in PEAK_FLOPS:
+        if key in name:
+            peak = full if dtype == torch.float32 else half
+            return peak, f"{peak / 1e12:g} TFLOP/s, the data sheet's dense {'fp32' if dtype == torch.float32 else 'bf16/fp16'} peak of the {key}"
+    return None, f"no peak known for {name!r} (give one with --peak-tflops)"
 
 # %% ../nbs/05_transformer.ipynb #5cfbc0da
 _HF_NAMES = [("emb.wte", "transformer.wte"), ("emb.wpe", "transformer.wpe"), ("ln_f", "transformer.ln_f"),

@@ -618,7 +618,9 @@ def make_optimizer(model: nn.Module, name: str = "adamw8bit", lr: float = 1e-3, 
     groups = param_groups(model, weight_decay)
     device = next(model.parameters()).device
     if name == "adamw":
-        fused = device.type in ("cuda", "cpu")
+        from torch.distributed.tensor import DTensor
+        sharded = any(isinstance(p, DTensor) for p in model.parameters())      # FSDP2: foreach handles DTensors
+        fused = device.type in ("cuda", "cpu") and not sharded
         return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, fused=fused) if fused else \
                torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, foreach=True)
     if name == "adamw8bit-ref": return AdamW8bitRef(groups, lr=lr, betas=betas, eps=eps)

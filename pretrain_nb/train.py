@@ -14,7 +14,7 @@ from .core import (default_device, as_device, autocast_dtype, seed_everything, h
                               atomic_write, OwnedFolder, UserError, BadInput, NotFound)
 from .tokenizer import Tokenizer, BPETokenizer, CharTokenizer, load_tokenizer
 from .data import load_corpus, split_corpus, prepare, TokenLoader, corpus_stats, describe_source, datasets_progress
-from .model import GPT, GPTConfig, gpt_config, flops_per_token, PRESETS as MODEL_PRESETS
+from .model import GPT, GPTConfig, gpt_config, flops_per_token, estimate_mfu, device_peak_flops, PRESETS as MODEL_PRESETS
 from .optim import make_optimizer, cosine_lr, wsd_lr, OPTIMIZERS
 from .generate import sample_text
 from .distributed import setup_distributed, teardown_distributed, all_reduce_mean, all_reduce_max, barrier, DistInfo
@@ -23,8 +23,8 @@ from .distributed import setup_distributed, teardown_distributed, all_reduce_mea
 __all__ = ['TRAIN_PRESETS', 'RESUMABLE', 'CKPT_FORMAT', 'CKPT_VERSION', 'LOGGERS', 'TrainConfig', 'make_config', 'config_changes',
            'saved_config', 'state_checksum', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint',
            'model_from_checkpoint', 'load_run_model', 'Callback', 'MetricsLogger', 'read_metrics', 'plot_run',
-           'LiveLossWidget', 'TrainingStopped', 'RunInterrupted', 'Trainer', 'train', 'TensorBoardLogger',
-           'WandbLogger', 'make_loggers']
+           'LiveLossWidget', 'TrainingStopped', 'RunInterrupted', 'plan_batches', 'Trainer', 'train',
+           'TensorBoardLogger', 'WandbLogger', 'make_loggers']
 
 # %% ../nbs/08_train.ipynb #c420e64b
 @dataclass
@@ -54,8 +54,9 @@ class TrainConfig:
     schedule: str = "cosine"          # 'cosine' or 'wsd'
     warmup_steps: int = 100
     # batches and length
-    batch_size: int = 16
-    grad_accum: int = 1
+    batch_size: int = 16              # sequences per forward pass on one device (the micro-batch)
+    grad_accum: int = 1               # micro-batches per optimizer step (the global batch is batch_size × grad_accum sequences)
+    batch_tokens: int | None = None   # or: the global batch in tokens; accumulation is then worked out for the world size
     max_steps: int = 1000
     time_budget: float | None = None  # minutes; fits max_steps to the budget after a short measurement
     loader_mode: str = "random"
@@ -73,6 +74,7 @@ class TrainConfig:
     compile: str = "auto"             # 'auto' (on for CUDA, off on CPU where it measured no faster), 'on', 'off'
     seed: int = 0
     parallel: str = "auto"            # under torchrun: 'ddp' (the default there) or 'fsdp' (FSDP2)
+    peak_tflops: float | None = None  # the device's peak for MFU, when the built-in table does not know it
     out: str = "runs/tiny"
     max_bad_steps: int = 5            # stop after this many steps in a row whose loss or gradients are not finite
 
@@ -80,7 +82,7 @@ TRAIN_PRESETS = {
     "tiny": dict(n_layer=4, n_head=4, d_model=192, block_size=128, max_steps=800),   # ~5 minutes on 2 CPU cores
     "char-small": dict(tokenizer="char", model="tiny", n_layer=4, n_head=4, d_model=128, block_size=64, batch_size=12,
                        lr=1e-3, max_steps=2000, warmup_steps=100, eval_interval=250, ckpt_interval=500, out="runs/char-small"),
-    "gpt2-124m": dict(model="gpt2-124m", vocab_size=50257, block_size=1024, batch_size=16, grad_accum=32, lr=6e-4,
+    "gpt2-124m": dict(model="gpt2-124m", vocab_size=50257, block_size=1024, batch_size=16, batch_tokens=2**19, lr=6e-4,   # nanoGPT's ~0.5M tokens
                       warmup_steps=700, max_steps=20000, eval_interval=500, ckpt_interval=1000, out="runs/gpt2-124m"),
 }
 
@@ -169,12 +171,16 @@ def _validate(c: TrainConfig):
     need(c.parallel in ("auto", "ddp", "fsdp"), f"parallel must be auto/ddp/fsdp, got {c.parallel!r}")
     need(bool(str(c.out).strip()), "out must name a folder")
     if c.loggers: make_loggers(c.loggers)                                # unknown names fail now, not after data preparation
-    try: gpt_config(c.model, **{k: getattr(c, k) for k in ("n_layer", "n_head", "d_model", "block_size") if getattr(c, k) is not None})
+    try: mc = gpt_config(c.model, **{k: getattr(c, k) for k in ("n_layer", "n_head", "d_model", "block_size") if getattr(c, k) is not None})
     except ValueError as e: raise BadInput(str(e)) from None
+    if c.batch_tokens is not None:
+        need(c.batch_tokens >= mc.block_size and c.batch_tokens % mc.block_size == 0,
+             f"batch_tokens must be a multiple of the context length ({mc.block_size}), got {c.batch_tokens}")
+    need(c.peak_tflops is None or (math.isfinite(c.peak_tflops) and c.peak_tflops > 0), f"peak_tflops must be positive, got {c.peak_tflops}")
 
 RESUMABLE = frozenset({"lr", "min_lr", "schedule", "warmup_steps", "max_steps", "time_budget", "weight_decay", "beta1", "beta2",
                        "grad_clip", "eval_interval", "eval_batches", "ckpt_interval", "log_interval", "loggers", "sample_tokens",
-                       "sample_prompt", "max_bad_steps", "device", "precision", "compile", "parallel", "out"})
+                       "sample_prompt", "max_bad_steps", "device", "precision", "compile", "parallel", "out", "peak_tflops"})
 
 def config_changes(saved: dict, cfg: TrainConfig) -> tuple[dict, dict]:
     "What `cfg` changes in a run's `saved` config, as {key: (saved, new)}: the changes a resume may make, and those it may not."
@@ -425,6 +431,15 @@ def _legacy_run(folder: Path) -> list[str] | None:
     names = ["config.json", "latest", "metrics.jsonl", "tokenizer.json", "wandb-id"] + [p.name for p in folder.glob("ckpt-*.pt")]
     return [n for n in names if (folder / n).exists()] + (["data/"] if (folder / "data" / "meta.json").is_file() else [])
 
+def plan_batches(global_batch: int, micro: int, world: int) -> tuple[int, int]:
+    "Split a global batch of sequences over `world` processes: (micro-batch per process, micro-batches per step), the micro-batch at most `micro`."
+    if global_batch % world:
+        raise BadInput(f"the global batch of {global_batch} sequences cannot be split evenly over {world} processes; "
+                       f"choose a batch that {world} divides")
+    per_process = global_batch // world
+    m = max(d for d in range(1, min(micro, per_process) + 1) if per_process % d == 0)    # the largest micro-batch that divides
+    return m, per_process // m
+
 class Trainer:
     "Set up a training run from a `TrainConfig`, then `fit()` it."
     def __init__(self, cfg: TrainConfig, callbacks: list[Callback] = (), progress: bool = True):
@@ -491,8 +506,6 @@ class Trainer:
         self.dist, self.device = setup_distributed(self.device)          # under torchrun: join the process group
         main, world = self.dist.is_main, self.dist.world_size
         self.progress = self.progress and main
-        if cfg.batch_size % world:
-            raise BadInput(f"batch_size={cfg.batch_size} (the global batch) must be divisible by the {world} processes")
         out = Path(cfg.out)
         ckpt_path = None
         if main:                                                          # rank 0 owns the folder; the others wait, then read
@@ -511,23 +524,24 @@ class Trainer:
         self.model_config = dataclasses.replace(mc, vocab_size=vocab, dropout=cfg.dropout)
         self.model = GPT(self.model_config).to(self.device)
         T = self.model_config.block_size
-        self.train_loader = TokenLoader(out / "data", "train", cfg.batch_size // world, T, cfg.loader_mode, cfg.seed,
+        self.global_batch = cfg.batch_tokens // T if cfg.batch_tokens else cfg.batch_size * cfg.grad_accum     # sequences per step
+        self.micro, self.accum = plan_batches(self.global_batch, cfg.batch_size, world)
+        # the loader draws the whole global batch each step (each process its slice), whatever the world size: the data
+        # order, and so a checkpoint, do not depend on how many processes share the work
+        self.train_loader = TokenLoader(out / "data", "train", self.global_batch // world, T, cfg.loader_mode, cfg.seed,
                                         rank=self.dist.rank, world_size=world, device=self.device)
         n_val = TokenLoader(out / "data", "validation", 1, T, device=self.device).n_tokens
         self.eval_bs = max(1, min(cfg.batch_size, (n_val - 1) // T))
         self.parallel = None if not self.dist.enabled else ("ddp" if cfg.parallel == "auto" else cfg.parallel)
         if ckpt is not None: self._check_model(ckpt); self.model.load_state_dict(ckpt["model"])
         self.fwd = self._wrap(self.model)
-        if self.parallel == "fsdp":
-            if cfg.optimizer != "adamw":
-                raise BadInput(f"FSDP2 needs optimizer='adamw': its sharded DTensor parameters cannot be updated by "
-                               f"8-bit AdamW (ours or bitsandbytes'); use --optimizer adamw, or --parallel ddp")
-            from pretrain_nb.optim import param_groups
-            self.opt = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), foreach=True)
-        else:
-            self.opt = make_optimizer(self.model, cfg.optimizer, cfg.lr, (cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
+        if self.parallel == "fsdp" and cfg.optimizer != "adamw":
+            raise BadInput(f"FSDP2 needs optimizer='adamw': its sharded DTensor parameters cannot be updated by "
+                           f"8-bit AdamW (ours or bitsandbytes'); use --optimizer adamw, or --parallel ddp")
+        self.opt = make_optimizer(self.model, cfg.optimizer, cfg.lr, (cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
         self.amp_dtype = {"auto": autocast_dtype(self.device), "fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[cfg.precision]
         self.scaler = torch.amp.GradScaler(self.device.type) if self.amp_dtype == torch.float16 else None
+        self.peak_flops, self.peak_note = device_peak_flops(self.device, self.amp_dtype, cfg.peak_tflops)
         use_compile = cfg.compile == "on" or (cfg.compile == "auto" and self.device.type == "cuda")
         if use_compile: self.fwd = torch.compile(self.fwd)
         self.step = 0
@@ -636,14 +650,15 @@ class Trainer:
         c, t0 = self.cfg, time.perf_counter()
         lr = self.lr_at(self.step)
         for g in self.opt.param_groups: g["lr"] = lr
-        total = 0.0
-        for i in range(c.grad_accum):
-            x, y = self.train_loader.next_batch()
-            last = i == c.grad_accum - 1
+        total, (X, Y), m_ = 0.0, self.train_loader.next_batch(), self.micro     # this process's share of the global batch
+        for i in range(self.accum):
+            x, y = X[i * m_:(i + 1) * m_], Y[i * m_:(i + 1) * m_]
+            last = i == self.accum - 1
             with self._no_sync(last), self._autocast(): _, loss = self.fwd(x, y)
-            loss = loss / c.grad_accum
+            loss = loss / self.accum
             with self._no_sync(last): (self.scaler.scale(loss) if self.scaler else loss).backward()
-            total += loss.item()
+            total += loss.detach()
+        total = total.item()                                               # one wait for the device per step, not one per micro-batch
         total = all_reduce_mean(total, self.dist)                          # every rank sees the global batch's loss
         gnorm = float("nan")
         if math.isfinite(total):
@@ -660,12 +675,11 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         self.step += 1
         dt = time.perf_counter() - t0
-        tokens = c.batch_size * c.grad_accum * self.model_config.block_size          # the global batch
+        tokens = self.global_batch * self.model_config.block_size               # the global batch
         m = {"step": self.step, "loss": total, "lr": lr, "grad_norm": gnorm, "tokens_per_s": tokens / dt,
              "skipped_steps": self.skipped}
-        if self.device.type == "cuda":
-            from pretrain_nb.model import estimate_mfu
-            m["mfu"] = estimate_mfu(self.model_config, tokens / dt, 989e12 if "H" in torch.cuda.get_device_name() else 312e12)
+        if self.peak_flops:                                                # per device: this process's tokens over its own peak
+            m["mfu"] = estimate_mfu(self.model_config, tokens / self.dist.world_size / dt, self.peak_flops)
         if self.bad_steps >= c.max_bad_steps:
             raise TrainingStopped(self._stop_advice(f"the loss or the gradients were not finite for {self.bad_steps} steps in a row "
                                                     f"(steps {self._bad_since}–{self.step})"))
@@ -731,9 +745,12 @@ class Trainer:
         c = self.cfg
         if self.dist.is_main and not self.folder.locked: self.folder.lock()    # fit() again after an earlier fit() released it
         n = self.model.num_params()
+        T, W = self.model_config.block_size, self.dist.world_size
         self._say(f"model: {human_count(n)} parameters, {self.model_config.n_layer} layers × {self.model_config.d_model}, "
-                  f"context {self.model_config.block_size}; device {self.device}; optimizer {c.optimizer}; "
-                  f"{human_count(self.stats['train']['tokens'])} training tokens")
+                  f"context {T}; device {self.device}; optimizer {c.optimizer}; {human_count(self.stats['train']['tokens'])} training tokens")
+        self._say(f"batch: {self.global_batch * T:,} tokens per step = {W} process{'es' if W > 1 else ''} × {self.accum} "
+                  f"micro-batch{'es' if self.accum > 1 else ''} × {self.micro} sequences × {T} tokens" +
+                  (f"; MFU against {self.peak_note}" if self.peak_flops else ""))
         callbacks = self.callbacks if self.dist.is_main else [cb for cb in self.callbacks if not getattr(cb, "main_only", False)]
         for cb in callbacks: cb.on_train_begin(self)
         t_start, first_step, due = time.time(), self.step, False
