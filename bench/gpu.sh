@@ -66,7 +66,8 @@ rm -rf "$W"
 
 section "the notebooks' gpu cells (nbdev_test --flags gpu)"
 for nb in $(grep -l '"#| gpu' nbs/*.ipynb); do
-  if timeout 240 $PY -c "from nbdev.test import nbdev_test; nbdev_test()" --path "$nb" --flags gpu --n_workers 0 > "$RES/nbtest.log" 2>&1
+  # (called with keywords: fastcore's command-line parsing only reads sys.argv when nbdev_test is a script's entry point)
+  if timeout 240 $PY -c "import sys; from nbdev.test import nbdev_test; nbdev_test(path=sys.argv[1], flags='gpu', n_workers=0)" "$nb" > "$RES/nbtest.log" 2>&1
   then say "PASS  gpu cells of $nb"; else say "FAIL  gpu cells of $nb"; tail -25 "$RES/nbtest.log" | tee -a "$LOG"; fi
 done
 section "done"
