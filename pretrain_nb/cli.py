@@ -39,8 +39,9 @@ def _add_config_options(p: argparse.ArgumentParser, exclude: tuple[str, ...] = (
     g = p.add_argument_group("settings (any TrainConfig field; the preset gives the defaults)")
     for f in dataclasses.fields(TrainConfig):
         if f.name in exclude: continue
-        g.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar=f.name.split("_")[-1].upper(), default=None,
-                       help=f"(default: {f.default!r})")
+        flag = "--" + f.name.replace("_", "-")
+        if str(f.type) == "bool": g.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=f"(default: {f.default})")
+        else: g.add_argument(flag, dest=f.name, metavar=f.name.split("_")[-1].upper(), default=None, help=f"(default: {f.default!r})")
 
 def cmd_train(a):
     from pretrain_nb.train import make_config, saved_config, train, TRAIN_PRESETS
@@ -67,16 +68,24 @@ def cmd_sample(a):
     print(text)
 
 def cmd_prepare(a):
-    from pretrain_nb.data import load_corpus, split_corpus, prepare, corpus_stats
+    from pretrain_nb.data import load_corpus, split_corpus, prepare, corpus_stats, training_sample, describe_source, is_prepared, read_prepared
     from pretrain_nb.tokenizer import BPETokenizer, CharTokenizer, load_tokenizer
     if not 0 < a.val_fraction < 1: raise UserError(f"--val-fraction must be between 0 and 1, got {a.val_fraction}")
-    splits = split_corpus(load_corpus(a.data, a.text_field), a.val_fraction, a.seed)
-    if a.tokenizer_file: tok = load_tokenizer(a.tokenizer_file)
-    elif a.tokenizer == "char": tok = CharTokenizer.train(list(splits["train"]["text"]) + list(splits["validation"]["text"]))
-    else: tok = BPETokenizer.train(splits["train"]["text"], a.vocab_size, progress=True)
-    prepare(splits, tok, a.out, val_fraction=a.val_fraction, seed=a.seed, num_proc=a.num_proc)
+    source = a.data if a.streaming else split_corpus(load_corpus(a.data, a.text_field), a.val_fraction, a.seed)
+    key = {"source": describe_source(a.data, a.data_config), "text_field": a.text_field, "val_fraction": a.val_fraction, "seed": a.seed,
+           "tokenizer": a.tokenizer, "vocab_size": a.vocab_size, "sample": a.tokenizer_sample}
+    old = read_prepared(a.out) if is_prepared(a.out) else {}
+    if a.tokenizer_file: tok, key = load_tokenizer(a.tokenizer_file), None
+    elif old.get("tokenizer_key") == key: tok = load_tokenizer(Path(a.out) / old["tokenizer_file"])     # the same job again
+    else:
+        texts = training_sample(source, a.text_field, a.val_fraction, a.seed, a.data_config, a.streaming, a.tokenizer_sample,
+                                include_validation=a.tokenizer == "char")
+        tok = CharTokenizer.train(texts) if a.tokenizer == "char" else BPETokenizer.train(texts, a.vocab_size, progress=True)
+    prepare(source, tok, a.out, text_field=a.text_field, val_fraction=a.val_fraction, seed=a.seed, num_proc=a.num_proc,
+            config=a.data_config, streaming=a.streaming, max_tokens=a.max_tokens, tokenizer_key=key)
     for split, s in corpus_stats(a.out).items():
-        print(f"{split}: {s['documents']} documents, {s['tokens']:,} tokens, {s['bytes_per_token'] or 0:.2f} bytes/token")
+        print(f"{split}: {s['documents']:,} documents, {s['tokens']:,} tokens, {s['bytes_per_token'] or 0:.2f} bytes/token")
+    print(f"train on it with: pretrain_nb train --data {a.out}")
 
 def cmd_export_hf(a):
     from pretrain_nb.model import to_hf_gpt2
@@ -213,7 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vocab-size", type=_positive_int, default=4096, help="(default: 4096)")
     p.add_argument("--val-fraction", type=float, default=0.1, help="(default: 0.1)")
     p.add_argument("--seed", type=int, default=0, help="(default: 0)")
-    p.add_argument("--num-proc", type=_positive_int, default=1, help="tokenizer processes (default: 1)")
+    p.add_argument("--num-proc", type=_positive_int, default=None, help="tokenizer threads (default: one per core)")
+    p.add_argument("--streaming", action="store_true", help="read the corpus as a stream: one pass, flat memory (for corpora larger than RAM)")
+    p.add_argument("--data-config", default=None, help="the dataset's configuration on the Hub (e.g. sample-10BT)")
+    p.add_argument("--max-tokens", type=_positive_int, default=None, help="stop after this many training tokens (default: all)")
+    p.add_argument("--tokenizer-sample", type=_positive_int, default=100_000_000,
+                   help="characters of training text the tokenizer is trained on (default: 100,000,000)")
     p.set_defaults(func=cmd_prepare)
     b = sub.add_parser("bench", help="measure training and sampling speed", allow_abbrev=False)
     b.add_argument("what", nargs="?", default="train", choices=("train",), help="what to measure (default: train)")

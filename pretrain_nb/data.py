@@ -4,21 +4,21 @@
 
 # %% ../nbs/02_data.ipynb #ebdca2fe
 from __future__ import annotations
-import contextlib, glob as globlib, hashlib, json, os, struct, sys, sysconfig, warnings
+import contextlib, glob as globlib, hashlib, itertools, json, os, struct, sys, sysconfig, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 import datasets
 from datasets import Dataset, DatasetDict, IterableDataset, load_dataset
-from .core import human_bytes, human_count, AtomicFile, OwnedFolder, BadInput, NotFound
+from .core import human_bytes, human_count, AtomicFile, OwnedFolder, UserError, BadInput, NotFound
 from .tokenizer import Tokenizer
 
 # %% auto #0
 __all__ = ['STDLIB_SKIP_DIRS', 'BUILDERS', 'SHARD_MAGIC', 'SHARD_VERSION', 'HEADER_BYTES', 'META_NAME', 'SHARDS_FORMAT',
-           'stdlib_files', 'stdlib_corpus', 'datasets_progress', 'load_corpus', 'split_corpus', 'shard_dtype',
-           'read_shard_header', 'open_shard', 'shards_folder', 'describe_source', 'prepare', 'read_prepared',
-           'TokenLoader', 'corpus_stats', 'plot_doc_lengths']
+           'stdlib_files', 'stdlib_corpus', 'datasets_progress', 'load_corpus', 'is_validation', 'split_corpus',
+           'shard_dtype', 'read_shard_header', 'open_shard', 'shards_folder', 'describe_source', 'training_sample',
+           'prepare', 'read_prepared', 'is_prepared', 'TokenLoader', 'corpus_stats', 'plot_doc_lengths']
 
 # %% ../nbs/02_data.ipynb #366f78b6
 STDLIB_SKIP_DIRS = frozenset({"test", "tests", "idle_test", "site-packages", "__pycache__",
@@ -91,7 +91,7 @@ def _select_text(ds, text_field: str, where: str):
 def _check_hub_reachable(name: str, timeout: float = 5.0):
     "Fail in seconds, not after minutes of retries, when the Hub cannot be reached (offline mode skips the check: the cache answers)."
     from huggingface_hub import constants
-    if constants.HF_HUB_OFFLINE or os.environ.get("HF_DATASETS_OFFLINE", "") not in ("", "0"): return
+    if Path(name).expanduser().exists() or constants.HF_HUB_OFFLINE or os.environ.get("HF_DATASETS_OFFLINE", "") not in ("", "0"): return
     from urllib.parse import urlparse
     import socket
     url = urlparse(constants.ENDPOINT)
@@ -129,11 +129,16 @@ def load_corpus(source: str | os.PathLike = "stdlib", text_field: str = "text", 
     return ds
 
 # %% ../nbs/02_data.ipynb #0b438ad7
+def is_validation(i: int, seed: int = 0, val_fraction: float = 0.1) -> bool:
+    "Does document `i` of a stream belong to the validation split? A seeded hash decides, so the answer never changes."
+    h = hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "little") / 2**64 < val_fraction
+
 def split_corpus(ds: Dataset | IterableDataset, val_fraction: float = 0.1, seed: int = 0) -> DatasetDict | dict:
     "Split into `train`/`validation`: a seeded set of documents, or the last `val_fraction` of a single document."
     if not 0 < val_fraction < 1: raise BadInput(f"val_fraction must be between 0 and 1, got {val_fraction}")
     if isinstance(ds, IterableDataset):                      # streaming: decide per document by a seeded hash of its index
-        keep = lambda val: (lambda _, i: (np.random.default_rng([seed, i]).random() < val_fraction) == val)
+        keep = lambda val: (lambda _, i: is_validation(i, seed, val_fraction) == val)
         return {"train": ds.filter(keep(False), with_indices=True), "validation": ds.filter(keep(True), with_indices=True)}
     n = len(ds)
     if n == 0: raise BadInput("cannot split an empty corpus")
@@ -182,13 +187,12 @@ def open_shard(path: str | os.PathLike) -> np.memmap:
     return np.memmap(path, dtype=np.dtype(meta["dtype"]), mode="r", offset=HEADER_BYTES, shape=(meta["n_tokens"],))
 
 class _ShardWriter:
-    "Append token arrays; roll over to a new shard every `shard_tokens`; each shard is claimed in the folder's manifest, written under a temporary name and published by renaming."
-    def __init__(self, folder, split: str, dtype, meta: dict, shard_tokens: int):
+    "Append token arrays to a split's shards; each shard is claimed in the folder's manifest, written under a temporary name and published by renaming."
+    def __init__(self, folder, split: str, dtype, meta: dict, shard_tokens: int = 2**62, first: int = 0):
         self.folder, self.split, self.dtype, self.meta, self.shard_tokens = folder, split, dtype, meta, shard_tokens
-        self.files, self.f, self.n = [], None, 0
+        self.index, self.closed, self.f, self.n = first, [], None, 0
     def _open(self):
-        name = f"{self.split}-{len(self.files):05d}.bin"
-        self.f, self.n = AtomicFile(self.folder.claim(name)), 0
+        self.f, self.n = AtomicFile(self.folder.claim(f"{self.split}-{self.index:05d}.bin")), 0
         self.f.file.write(b"\x00" * HEADER_BYTES)                # the real header goes in once the count is known
     def write(self, arr: np.ndarray):
         while len(arr):
@@ -200,12 +204,14 @@ class _ShardWriter:
     def _close(self):
         self.f.file.seek(0)
         self.f.file.write(_header_bytes({**self.meta, "version": SHARD_VERSION, "dtype": self.dtype.name, "n_tokens": self.n,
-                                         "shard": len(self.files)}))
+                                         "shard": self.index}))
         path = self.f.commit(); self.f = None
-        self.files.append((path.name, self.n))
-    def finish(self):
+        self.closed.append((path.name, self.n)); self.index += 1
+    def finish(self) -> list[tuple[str, int]]:
+        "Publish the shard being written; the shards published since the last call, with their token counts."
         if self.f is not None: self._close()
-        return self.files
+        out, self.closed = self.closed, []
+        return out
     def abort(self, error=None):
         "Drop the shard being written (its temporary file) after an error."
         if self.f is not None: f, self.f = self.f, None; f.abort(error)
@@ -224,22 +230,42 @@ def _legacy_shards(folder: Path) -> list[str] | None:
     if not (isinstance(old, dict) and "key" in old and isinstance(old.get("splits"), dict)): return None
     return [META_NAME, "tokenizer.json", *(name for s in old["splits"].values() for name, _ in s["shards"])]
 
-def describe_source(source) -> str:
+def describe_source(source, config: str | None = None) -> str:
     "A string that changes whenever the source's contents may have changed."
-    if isinstance(source, (Dataset, IterableDataset, DatasetDict)):
-        fp = getattr(source, "_fingerprint", None) or json.dumps({k: v._fingerprint for k, v in source.items()}) if isinstance(source, DatasetDict) else getattr(source, "_fingerprint", None)
-        return f"datasets:{fp or id(source)}"
+    if isinstance(source, (Dataset, IterableDataset, DatasetDict, dict)):
+        parts = source.values() if isinstance(source, (DatasetDict, dict)) else [source]
+        fps = [getattr(p, "_fingerprint", None) for p in parts]
+        return "datasets:" + ",".join(fp or f"unfingerprinted-{id(source)}" for fp in fps)   # a stream has none: never reused
     s = str(source)
     if s == "stdlib":
         files = stdlib_files()
         return f"stdlib:python-{sys.version_info[0]}.{sys.version_info[1]}:{len(files)} files:{sum(f.stat().st_size for f in files)} bytes"
-    if s.startswith("hf:"): return s
+    if s.startswith("hf:"): return s + (f":{config}" if config else "")
     files = _expand_source(s)
     return "files:" + json.dumps([[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files])
 
-def _tokenize_batch(batch, tok, eot):
-    ids = tok.encode_batch(batch["text"], disallowed_special=())
-    return {"ids": [x + [eot] for x in ids]}
+def _documents(source, text_field: str, val_fraction: float, seed: int, config: str | None, streaming: bool):
+    "Every document as (split, text), one pass: a split corpus split by split, or a stream routed by each document's seeded hash."
+    if not isinstance(source, (DatasetDict, dict)):
+        ds = source if isinstance(source, (Dataset, IterableDataset)) else load_corpus(source, text_field, config=config, streaming=streaming)
+        if isinstance(ds, IterableDataset):
+            for i, row in enumerate(ds): yield ("validation" if is_validation(i, seed, val_fraction) else "train"), row["text"]
+            return
+        source = split_corpus(ds, val_fraction, seed)
+    for split, d in source.items():
+        rows = d.iter(batch_size=1024) if isinstance(d, Dataset) else ({"text": [r["text"]]} for r in d)
+        for batch in rows:
+            for t in batch["text"]: yield split, t
+
+def training_sample(source, text_field: str = "text", val_fraction: float = 0.1, seed: int = 0, config: str | None = None,
+                    streaming: bool = False, max_chars: int = 100_000_000, include_validation: bool = False) -> list[str]:
+    "The training documents (validation too, if asked) from the start of a corpus, up to `max_chars` characters: what a tokenizer is trained on."
+    out, n = [], 0
+    for split, text in _documents(source, text_field, val_fraction, seed, config, streaming):
+        if split == "train" or include_validation:
+            out.append(text); n += len(text)
+            if n >= max_chars: break
+    return out
 
 def _reusable(doc: dict, key: dict, out_dir: Path) -> bool:
     "Do the shards in `out_dir` hold exactly this corpus, tokenizer and split, complete and undamaged?"
@@ -249,11 +275,13 @@ def _reusable(doc: dict, key: dict, out_dir: Path) -> bool:
     return True
 
 def prepare(source, tok: Tokenizer, out_dir: str | os.PathLike, text_field: str = "text", val_fraction: float = 0.1,
-            seed: int = 0, num_proc: int = 1, shard_tokens: int = 2**28, force: bool = False, progress: bool = True) -> dict:
-    "Tokenize a corpus into train/validation shards in `out_dir` (reused when source, tokenizer and split match)."
+            seed: int = 0, num_proc: int | None = None, shard_tokens: int = 2**28, force: bool = False, progress: bool = True,
+            config: str | None = None, streaming: bool = False, max_tokens: int | None = None, batch_docs: int = 1024,
+            tokenizer_key: dict | None = None) -> dict:
+    "Tokenize a corpus into train/validation shards in `out_dir`, in one pass and flat memory; reused when nothing changed, resumed after an interruption."
     out_dir = Path(out_dir)
-    key = {"source": describe_source(source), "text_field": text_field, "tokenizer": tok.fingerprint,
-           "val_fraction": val_fraction, "seed": seed, "version": SHARD_VERSION}
+    key = {"source": describe_source(source, config), "text_field": text_field, "tokenizer": tok.fingerprint,
+           "val_fraction": val_fraction, "seed": seed, "max_tokens": max_tokens, "version": SHARD_VERSION}
     folder = shards_folder(out_dir).open(legacy=_legacy_shards)          # ours, locked, orphans of a killed run removed
     try:
         doc = folder.read()
@@ -264,39 +292,74 @@ def prepare(source, tok: Tokenizer, out_dir: str | os.PathLike, text_field: str 
                     return doc
             except (ValueError, FileNotFoundError) as e:
                 if progress: print(f"rebuilding the shards in {out_dir}: {e}")
-        folder.clear()                                                    # what an earlier prepare wrote here, nothing else
-        ds = source if isinstance(source, (Dataset, IterableDataset, DatasetDict, dict)) else load_corpus(source, text_field)
-        splits = ds if isinstance(ds, (DatasetDict, dict)) else split_corpus(ds, val_fraction, seed)
-        eot, dtype = tok.eot_id, shard_dtype(tok.vocab_size)
-        folder.update(key=key, complete=False, tokenizer_file="tokenizer.json", dtype=dtype.name, vocab_size=tok.vocab_size, splits={})
-        tok.save(folder.claim("tokenizer.json"))
-        done = {}
-        for split, d in splits.items():
-            fingerprint = hashlib.sha256(json.dumps([key, split]).encode()).hexdigest()[:32]   # so datasets never hashes the tokenizer
-            kw = {} if isinstance(d, IterableDataset) else {"num_proc": num_proc if num_proc > 1 else None,
-                                                            "desc": f"tokenizing {split}", "new_fingerprint": fingerprint}
-            with datasets_progress(progress):
-                tokd = d.map(_tokenize_batch, batched=True, batch_size=256, remove_columns=["text"],
-                             fn_kwargs={"tok": tok, "eot": eot}, **kw)
-            w = _ShardWriter(folder, split, dtype, {"source": key["source"], "split": split, "tokenizer": tok.fingerprint}, shard_tokens)
-            n_docs = 0
-            total = None if isinstance(d, IterableDataset) else len(d)
-            try:
-                with tqdm(total=total, desc=f"writing {split} shards", unit="doc", disable=not progress, leave=False) as bar:
-                    for batch in tokd.iter(batch_size=1024):
-                        ids = batch["ids"]
-                        if ids: w.write(np.concatenate([np.asarray(x, dtype=np.int64) for x in ids]))
-                        n_docs += len(ids); bar.update(len(ids))
-                shards = w.finish()
-            except BaseException as e: w.abort(e)
-            n_bytes = sum(len(t.encode("utf-8")) for t in (d["text"] if not isinstance(d, IterableDataset) else ()))
-            done[split] = {"shards": shards, "documents": n_docs, "tokens": sum(n for _, n in shards), "bytes": n_bytes or None}
-        if done["train"]["tokens"] <= done["train"]["documents"]:
-            raise BadInput("the corpus has no text: every document is empty")
-        folder.update(splits=done, complete=True)                          # written last: only now do the shards count
+        resume = not force and doc.get("key") == key and doc.get("cursor")   # an interrupted run of the same job: go on
+        if not resume:
+            folder.clear()                                                # what an earlier prepare wrote here, nothing else
+            dtype = shard_dtype(tok.vocab_size)
+            folder.update(key=key, complete=False, tokenizer_file="tokenizer.json", dtype=dtype.name, vocab_size=tok.vocab_size,
+                          splits={}, cursor=None)
+            tok.save(folder.claim("tokenizer.json"))
+        _write_shards(folder, source, tok, key, text_field, val_fraction, seed, num_proc, shard_tokens, progress, config,
+                      streaming, max_tokens, batch_docs)
+        if tokenizer_key: folder.update(tokenizer_key=tokenizer_key)      # how the tokenizer was made, so a rerun can reuse it
         return folder.read()
     finally:
         folder.unlock()
+
+def _write_shards(folder, source, tok, key, text_field, val_fraction, seed, num_proc, shard_tokens, progress, config,
+                  streaming, max_tokens, batch_docs):
+    "The single pass: batches of documents are tokenized in parallel and appended to each split's shards; whenever the train shard is full, every split's shard is published at that document's end and the cursor recorded."
+    doc = folder.read()
+    eot, dtype = tok.eot_id, np.dtype(doc["dtype"])
+    cursor = doc.get("cursor") or {"documents": 0, "splits": {}}
+    stats = {s: dict(v) for s, v in cursor["splits"].items()}             # split -> shards, documents, tokens, bytes
+    writers = {}
+    def writer(split):
+        if split not in writers:
+            st = stats.setdefault(split, {"shards": [], "documents": 0, "tokens": 0, "bytes": 0})
+            meta = {"source": key["source"], "split": split, "tokenizer": tok.fingerprint}
+            writers[split] = _ShardWriter(folder, split, dtype, meta, first=len(st["shards"]))
+        return writers[split]
+    def publish():
+        "Close every open shard and record how far the pass has come: an interrupted prepare resumes from here."
+        for split, w in writers.items(): stats[split]["shards"] += w.finish()
+        folder.update(cursor={"documents": n_docs, "splits": stats})
+    n_docs = cursor["documents"]
+    docs = itertools.islice(_documents(source, text_field, val_fraction, seed, config, streaming), n_docs, None)
+    t0, done_bytes, full = time.time(), 0, False
+    bar = tqdm(desc="tokenizing", unit="doc", initial=n_docs, disable=not progress, leave=False)
+    try:
+        while True:
+            batch = list(itertools.islice(docs, batch_docs))
+            if not batch: break
+            ids = tok.encode_batch([t for _, t in batch], disallowed_special=(), num_threads=num_proc or os.cpu_count() or 1)
+            for (split, text), x in zip(batch, ids):
+                n_docs += 1
+                if full and (split == "train" or "validation" in stats): continue   # past max_tokens: only until validation has a document
+                w, st = writer(split), stats[split]
+                w.write(np.asarray(x + [eot], dtype=np.int64))
+                size = len(text.encode("utf-8"))
+                st["documents"] += 1; st["tokens"] += len(x) + 1; st["bytes"] += size
+                done_bytes += size
+                if split == "train" and w.n >= shard_tokens: publish()           # shards end where a document ends
+                if max_tokens and split == "train" and st["tokens"] >= max_tokens: full = True
+            bar.update(len(batch))
+            if full and "validation" in stats: break
+        publish()
+    except BaseException:
+        for w in writers.values(): w.abort()                              # the unpublished shards' temporary files
+        raise
+    finally: bar.close()
+    if "train" not in stats or stats["train"]["tokens"] <= stats["train"]["documents"]:
+        raise BadInput("the corpus has no text: every document is empty")
+    if "validation" not in stats:
+        raise BadInput("the corpus is too small to hold out a validation split: give more documents or a larger val_fraction")
+    for s in stats.values(): s["bytes"] = s["bytes"] or None
+    folder.update(splits=stats, complete=True, cursor=None)              # written last: only now do the shards count
+    if progress:
+        dt = time.time() - t0
+        print(f"prepared {human_count(n_docs)} documents, {human_bytes(done_bytes)} of text in {dt:.1f}s "
+              f"({done_bytes / 2**20 / max(dt, 1e-9):.1f} MB/s)")
 
 def read_prepared(data_dir: str | os.PathLike) -> dict:
     "The `meta.json` of a prepared corpus; refuses a folder where `prepare` never finished."
@@ -305,8 +368,14 @@ def read_prepared(data_dir: str | os.PathLike) -> dict:
     try: meta = json.loads(p.read_text())
     except ValueError: raise BadInput(f"{p} is damaged (not JSON); run prepare again") from None
     finished = meta.get("complete") if "format" in meta else "splits" in meta    # (a meta.json from before the manifest was always complete)
-    if not finished: raise BadInput(f"{d}: prepare did not finish there (it was interrupted); run it again")
+    if not finished: raise BadInput(f"{d}: prepare did not finish there (it was interrupted, or failed); run it again")
     return meta
+
+def is_prepared(path) -> bool:
+    "Is `path` a folder of token shards (what `prepare` and `pretrain_nb prepare` write)? One that `prepare` did not finish is an error, not a no."
+    try: read_prepared(path); return True
+    except NotFound: return False
+    except OSError: return False
 
 # %% ../nbs/02_data.ipynb #1e51c6f7
 class TokenLoader:

@@ -11,8 +11,8 @@ import torch.distributed as dist
 from .core import UserError
 
 # %% auto #0
-__all__ = ['DistInfo', 'launched_by_torchrun', 'setup_distributed', 'teardown_distributed', 'all_reduce_mean', 'all_reduce_max',
-           'barrier']
+__all__ = ['COLLECTIVES', 'DistInfo', 'launched_by_torchrun', 'setup_distributed', 'teardown_distributed', 'all_reduce_mean',
+           'all_reduce_max', 'barrier', 'strict_collectives']
 
 # %% ../nbs/10_distributed.ipynb #acbfcf1d
 @dataclass
@@ -65,3 +65,26 @@ def all_reduce_max(x: float, info: DistInfo) -> float:
 
 def barrier(info: DistInfo):
     if info.enabled: dist.barrier()
+
+# %% ../nbs/10_distributed.ipynb #c36ba2cb
+class _DeviceChecked(Exception): "Raised by `strict_collectives` on a data-less stand-in device, after a collective passed its check."
+
+COLLECTIVES = ("all_reduce", "broadcast", "all_gather_into_tensor", "reduce_scatter_tensor", "all_gather", "reduce")
+
+@contextlib.contextmanager
+def strict_collectives(device):
+    "Inside, every `torch.distributed` collective must get tensors on `device` — what NCCL requires on GPUs — or it raises."
+    device, saved = torch.device(device), {n: getattr(dist, n) for n in COLLECTIVES}
+    def checked(name, run):
+        def collective(tensor, *args, **kwargs):
+            for t in (tensor if isinstance(tensor, (list, tuple)) else [tensor]):
+                if t.device != device:
+                    raise RuntimeError(f"{name} got a tensor on {t.device} in a run on {device}: NCCL would reject it "
+                                       f"('no backend type associated with device type {t.device.type}')")
+            if device.type == "meta": raise _DeviceChecked(f"{name} on the training device")   # nothing to reduce on a stand-in
+            return run(tensor, *args, **kwargs)
+        return collective
+    for n, f in saved.items(): setattr(dist, n, checked(n, f))
+    try: yield
+    finally:
+        for n, f in saved.items(): setattr(dist, n, f)

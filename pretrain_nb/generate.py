@@ -45,15 +45,16 @@ def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float =
     if idx.shape[1] > T_max: raise BadInput(f"the prompt has {idx.shape[1]} tokens, more than the context of {T_max}; crop it first")
     gen = torch.Generator(device=idx.device).manual_seed(seed) if seed is not None else None
     was = model.training; model.eval()
-    cache, done = None, torch.zeros(idx.shape[0], dtype=torch.bool, device=idx.device)
+    keep = T_max - max(1, T_max // 4)               # when the context is full, keep its last 3/4 and make room for 1/4 new tokens
+    cache, start, done = None, 0, torch.zeros(idx.shape[0], dtype=torch.bool, device=idx.device)
     for _ in range(max_new_tokens):
-        if use_cache and cache is not None and idx.shape[1] <= T_max:
+        if idx.shape[1] - start > T_max:            # the window is full: slide it, and (with a cache) rebuild the cache once
+            start, cache = idx.shape[1] - keep, None
+        if use_cache and cache is not None:
             logits = model(idx[:, -1:], cache=cache)             # one new position
         else:
-            ctx = idx[:, -T_max:]
             cache = [{} for _ in model.blocks] if use_cache else None
-            logits = model(ctx, cache=cache)                     # (re)fill the cache with the whole context
-            if idx.shape[1] >= T_max: cache = None               # full: the next step re-crops
+            logits = model(idx[:, start:], cache=cache)          # the whole window (filling the cache)
         z = logits[:, -1].float()
         if vocab_size is not None: z[:, vocab_size:] = float("-inf")   # the model's vocabulary may be padded past the tokenizer's
         if temperature == 0: nxt = z.argmax(-1, keepdim=True)

@@ -13,7 +13,8 @@ from tqdm.auto import tqdm
 from .core import (default_device, as_device, autocast_dtype, seed_everything, human_count, agg_figure, figure_png,
                               atomic_write, OwnedFolder, UserError, BadInput, NotFound)
 from .tokenizer import Tokenizer, BPETokenizer, CharTokenizer, load_tokenizer
-from .data import load_corpus, split_corpus, prepare, TokenLoader, corpus_stats, describe_source, datasets_progress
+from .data import (load_corpus, split_corpus, prepare, TokenLoader, corpus_stats, describe_source, datasets_progress,
+                              training_sample, is_prepared, read_prepared)
 from .model import GPT, GPTConfig, gpt_config, flops_per_token, estimate_mfu, device_peak_flops, PRESETS as MODEL_PRESETS
 from .optim import make_optimizer, cosine_lr, wsd_lr, OPTIMIZERS
 from .generate import sample_text
@@ -31,7 +32,11 @@ __all__ = ['TRAIN_PRESETS', 'RESUMABLE', 'CKPT_FORMAT', 'CKPT_VERSION', 'LOGGERS
 class TrainConfig:
     "Every choice of a training run."
     # data and tokenizer
-    data: str = "stdlib"              # 'stdlib', a file/folder/glob, or 'hf:NAME'
+    data: str = "stdlib"              # 'stdlib', a file/folder/glob, 'hf:NAME', or a folder `pretrain_nb prepare` wrote
+    data_config: str | None = None    # the dataset's configuration on the Hub (e.g. 'sample-10BT' of fineweb-edu)
+    streaming: bool = False           # read the corpus as a stream: one pass, flat memory, for corpora larger than RAM
+    max_tokens: int | None = None     # stop preparing after this many training tokens
+    tokenizer_sample: int = 100_000_000   # characters of training text the BPE is trained on (the start of the corpus)
     text_field: str = "text"
     val_fraction: float = 0.1
     tokenizer: str = "bpe"            # 'bpe' or 'char'
@@ -159,6 +164,8 @@ def _validate(c: TrainConfig):
     need(0 < c.val_fraction < 1, f"val_fraction must be between 0 and 1, got {c.val_fraction}")
     need(c.warmup_steps >= 0 and c.sample_tokens >= 0, f"warmup_steps and sample_tokens must be ≥ 0, got {c.warmup_steps}, {c.sample_tokens}")
     need(c.time_budget is None or c.time_budget > 0, f"time_budget must be positive minutes, got {c.time_budget}")
+    need(c.max_tokens is None or c.max_tokens >= 1, f"max_tokens must be ≥ 1, got {c.max_tokens}")
+    need(c.tokenizer_sample >= 1, f"tokenizer_sample must be ≥ 1, got {c.tokenizer_sample}")
     need(0 <= c.seed < 2**32, f"seed must be in [0, 2**32), got {c.seed}")
     need(c.tokenizer in ("bpe", "char"), f"tokenizer must be 'bpe' or 'char', got {c.tokenizer!r}")
     need(c.tokenizer == "char" or c.vocab_size >= 257, f"vocab_size must be at least 257 for a byte-level BPE (256 bytes + end-of-text), got {c.vocab_size}")
@@ -518,7 +525,8 @@ class Trainer:
             ckpt = load_checkpoint(out / resume if isinstance(resume, str) else out) if resume else None
         seed_everything(cfg.seed)
         torch.use_deterministic_algorithms(self.device.type == "cpu", warn_only=True)
-        self.stats = corpus_stats(out / "data")
+        self.data_dir = Path(cfg.data) if is_prepared(cfg.data) else out / "data"
+        self.stats = corpus_stats(self.data_dir)
         mc = gpt_config(cfg.model, **{k: getattr(cfg, k) for k in ("n_layer", "n_head", "d_model", "block_size") if getattr(cfg, k) is not None})
         vocab = -(-self.tok.vocab_size // 64) * 64                     # padded to a multiple of 64: faster matmuls
         self.model_config = dataclasses.replace(mc, vocab_size=vocab, dropout=cfg.dropout)
@@ -528,9 +536,9 @@ class Trainer:
         self.micro, self.accum = plan_batches(self.global_batch, cfg.batch_size, world)
         # the loader draws the whole global batch each step (each process its slice), whatever the world size: the data
         # order, and so a checkpoint, do not depend on how many processes share the work
-        self.train_loader = TokenLoader(out / "data", "train", self.global_batch // world, T, cfg.loader_mode, cfg.seed,
+        self.train_loader = TokenLoader(self.data_dir, "train", self.global_batch // world, T, cfg.loader_mode, cfg.seed,
                                         rank=self.dist.rank, world_size=world, device=self.device)
-        n_val = TokenLoader(out / "data", "validation", 1, T, device=self.device).n_tokens
+        n_val = TokenLoader(self.data_dir, "validation", 1, T, device=self.device).n_tokens
         self.eval_bs = max(1, min(cfg.batch_size, (n_val - 1) // T))
         self.parallel = None if not self.dist.enabled else ("ddp" if cfg.parallel == "auto" else cfg.parallel)
         if ckpt is not None: self._check_model(ckpt); self.model.load_state_dict(ckpt["model"])
@@ -552,23 +560,34 @@ class Trainer:
     def _prepare_data(self, ckpt_tokenizer: str | None = None):
         "Rank 0: the tokenizer (reused while data and settings match, trained on the data otherwise) and the token shards."
         cfg, out = self.cfg, Path(self.cfg.out)
-        with datasets_progress(self.progress): splits = split_corpus(load_corpus(cfg.data, cfg.text_field), cfg.val_fraction, cfg.seed)
-        key = {"source": describe_source(cfg.data), "text_field": cfg.text_field, "val_fraction": cfg.val_fraction,
-               "seed": cfg.seed, "tokenizer": cfg.tokenizer, "vocab_size": cfg.vocab_size}
         tok_path = out / "tokenizer.json"
-        if ckpt_tokenizer is not None:                                    # a resumed run keeps the tokenizer it was trained with
-            self.tok = Tokenizer.loads(ckpt_tokenizer, "the checkpoint's tokenizer")
-        elif self.folder.read().get("tokenizer_key") == key and self.folder.owns("tokenizer.json") and tok_path.is_file():
-            self.tok = load_tokenizer(tok_path)
+        if is_prepared(cfg.data):                                         # shards `pretrain_nb prepare` wrote: used as they are
+            self.tok = load_tokenizer(Path(cfg.data) / read_prepared(cfg.data)["tokenizer_file"])
+            self._say(f"using the token shards in {cfg.data} (tokenizer: {self.tok.vocab_size} tokens)")
         else:
-            t0 = time.time()
-            if cfg.tokenizer == "bpe": self.tok = BPETokenizer.train(splits["train"]["text"], cfg.vocab_size, progress=self.progress)
-            else: self.tok = CharTokenizer.train(list(splits["train"]["text"]) + list(splits["validation"]["text"]))   # every character the run will meet
-            self._say(f"trained a {cfg.tokenizer} tokenizer with {self.tok.vocab_size} tokens in {time.time() - t0:.1f}s")
+            source = cfg.data
+            if not cfg.streaming:                                         # small enough to load: split by a seeded permutation
+                with datasets_progress(self.progress): source = split_corpus(load_corpus(cfg.data, cfg.text_field), cfg.val_fraction, cfg.seed)
+            key = {"source": describe_source(cfg.data, cfg.data_config), "text_field": cfg.text_field, "val_fraction": cfg.val_fraction,
+                   "seed": cfg.seed, "tokenizer": cfg.tokenizer, "vocab_size": cfg.vocab_size, "sample": cfg.tokenizer_sample}
+            if ckpt_tokenizer is not None:                                # a resumed run keeps the tokenizer it was trained with
+                self.tok = Tokenizer.loads(ckpt_tokenizer, "the checkpoint's tokenizer")
+            elif self.folder.read().get("tokenizer_key") == key and self.folder.owns("tokenizer.json") and tok_path.is_file():
+                self.tok = load_tokenizer(tok_path)
+            else:
+                t0 = time.time()
+                texts = training_sample(source, cfg.text_field, cfg.val_fraction, cfg.seed, cfg.data_config, cfg.streaming,
+                                        cfg.tokenizer_sample, include_validation=cfg.tokenizer == "char")   # char: every character the run will meet
+                self.tok = (BPETokenizer.train(texts, cfg.vocab_size, progress=self.progress) if cfg.tokenizer == "bpe"
+                            else CharTokenizer.train(texts))
+                self._say(f"trained a {cfg.tokenizer} tokenizer with {self.tok.vocab_size} tokens on {human_count(sum(map(len, texts)))} "
+                          f"characters in {time.time() - t0:.1f}s")
+            self.folder.update(tokenizer_key=key)
+            with datasets_progress(self.progress):
+                prepare(source, self.tok, self.folder.claim_dir("data"), text_field=cfg.text_field, val_fraction=cfg.val_fraction,
+                        seed=cfg.seed, progress=self.progress, config=cfg.data_config, streaming=cfg.streaming, max_tokens=cfg.max_tokens)
         if not (tok_path.is_file() and self.folder.owns("tokenizer.json") and load_tokenizer(tok_path).fingerprint == self.tok.fingerprint):
             self.tok.save(self.folder.claim("tokenizer.json"))
-        self.folder.update(tokenizer_key=key)
-        prepare(splits, self.tok, self.folder.claim_dir("data"), val_fraction=cfg.val_fraction, seed=cfg.seed, progress=self.progress)
 
     def _wrap(self, model):
         "DDP or FSDP2 around the model when running under torchrun."
@@ -707,7 +726,7 @@ class Trainer:
         "Validation loss over the same `eval_batches` batches every time; perplexity and bits per byte."
         self.model.eval()
         split = self.dist.enabled and self.eval_bs % self.dist.world_size == 0     # each rank a slice of each batch
-        loader = TokenLoader(Path(self.cfg.out) / "data", "validation", self.eval_bs // (self.dist.world_size if split else 1),
+        loader = TokenLoader(self.data_dir, "validation", self.eval_bs // (self.dist.world_size if split else 1),
                              self.model_config.block_size, "random", seed=12345, rank=self.dist.rank if split else 0,
                              world_size=self.dist.world_size if split else 1, device=self.device)
         losses = []
