@@ -415,7 +415,7 @@ class LiveLossWidget(Callback):
         from IPython.display import display
         display(self.box)
 
-# %% ../nbs/08_train.ipynb #461eaf32
+# %% ../nbs/08_train.ipynb #46dcf0e1
 class TrainingStopped(RuntimeError): "The run cannot go on (losses or gradients that are not finite); the message says what to do."
 
 class RunInterrupted(KeyboardInterrupt):
@@ -447,19 +447,150 @@ def plan_batches(global_batch: int, micro: int, world: int) -> tuple[int, int]:
     m = max(d for d in range(1, min(micro, per_process) + 1) if per_process % d == 0)    # the largest micro-batch that divides
     return m, per_process // m
 
-class Trainer:
-    "Set up a training run from a `TrainConfig`, then `fit()` it."
-    def __init__(self, cfg: TrainConfig, callbacks: list[Callback] = (), progress: bool = True):
-        self.cfg, self.progress = cfg, progress
-        self.callbacks = [MetricsLogger(), *(make_loggers(cfg.loggers) if cfg.loggers else []), *callbacks]
-        self.device = default_device() if cfg.device == "auto" else as_device(cfg.device)
-        self.should_stop, self.bad_steps, self.skipped = False, 0, 0
-        self.dist, self.parallel, self.folder = DistInfo(), None, None
-        self.resumed_from, self.changes, self.last_checkpoint = None, {}, None
-        self.stop_signal, self._graceful, self._bad_since = None, False, None
-        self._t0 = time.time()                                           # the time budget counts from here
+# %% ../nbs/08_train.ipynb #7e2bc824
+class _Step:
+    "The step: the learning rate of the moment, micro-batches under autocast, the non-finite guard, clipping, the update; and the evaluation."
+    def lr_at(self, step: int) -> float:
+        c = self.cfg
+        min_lr = c.min_lr if c.min_lr is not None else c.lr / 10
+        f = cosine_lr if c.schedule == "cosine" else wsd_lr
+        return f(step, c.lr, c.max_steps, min(c.warmup_steps, c.max_steps // 2), min_lr=min_lr)
 
-    # --- the run folder
+    def _autocast(self):
+        import contextlib
+        if self.amp_dtype == torch.float32: return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def train_step(self) -> dict:
+        "One optimizer step over `grad_accum` micro-batches; returns the step's metrics."
+        c, t0 = self.cfg, time.perf_counter()
+        lr = self.lr_at(self.step)
+        for g in self.opt.param_groups: g["lr"] = lr
+        total, (X, Y), m_ = 0.0, self.train_loader.next_batch(), self.micro     # this process's share of the global batch
+        for i in range(self.accum):
+            x, y = X[i * m_:(i + 1) * m_], Y[i * m_:(i + 1) * m_]
+            last = i == self.accum - 1
+            with self._no_sync(last), self._autocast(): _, loss = self.fwd(x, y)
+            loss = loss / self.accum
+            with self._no_sync(last): (self.scaler.scale(loss) if self.scaler else loss).backward()
+            total += loss.detach()
+        total = total.item()                                               # one wait for the device per step, not one per micro-batch
+        total = all_reduce_mean(total, self.dist)                          # every rank sees the global batch's loss
+        gnorm = float("nan")
+        if math.isfinite(total):
+            if self.scaler: self.scaler.unscale_(self.opt)
+            gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)   # the norm before clipping
+            gnorm = float(gnorm.full_tensor() if hasattr(gnorm, "full_tensor") else gnorm)
+        if self.scaler and math.isfinite(total):                          # fp16: an overflow is the scaler's to handle (skip, lower the scale)
+            self.scaler.step(self.opt); self.scaler.update(); self.bad_steps = 0
+        elif math.isfinite(total) and math.isfinite(gnorm):
+            self.opt.step(); self.bad_steps = 0
+        else:                                                             # skip: weights and optimizer state stay exactly as they were
+            self.bad_steps, self.skipped = self.bad_steps + 1, self.skipped + 1
+            self._bad_since = self._bad_since if self.bad_steps > 1 else self.step + 1
+        self.opt.zero_grad(set_to_none=True)
+        self.step += 1
+        dt = time.perf_counter() - t0
+        tokens = self.global_batch * self.model_config.block_size               # the global batch
+        m = {"step": self.step, "loss": total, "lr": lr, "grad_norm": gnorm, "tokens_per_s": tokens / dt,
+             "skipped_steps": self.skipped}
+        if self.peak_flops:                                                # per device: this process's tokens over its own peak
+            m["mfu"] = estimate_mfu(self.model_config, tokens / self.dist.world_size / dt, self.peak_flops)
+        if self.bad_steps >= c.max_bad_steps:
+            raise TrainingStopped(self._stop_advice(f"the loss or the gradients were not finite for {self.bad_steps} steps in a row "
+                                                    f"(steps {self._bad_since}–{self.step})"))
+        return m
+
+    def _stop_advice(self, why: str) -> str:
+        "Why the run stopped, where its last good checkpoint is, and the command that continues it with a lower learning rate."
+        lower = f"{self.cfg.lr / 10:.3g}"
+        if self.last_checkpoint:
+            return (f"{why}; stopped without saving. The last good checkpoint is {self.last_checkpoint} (step "
+                    f"{int(self.last_checkpoint.stem.split('-')[1])}); continue from it with a lower learning rate: "
+                    f"--resume --lr {lower} (or check the data near these steps)")
+        return (f"{why}; stopped before any checkpoint. Start again with a lower learning rate: --lr {lower} "
+                f"(or check the data)")
+
+    def _no_sync(self, last: bool):
+        "Skip DDP's gradient all-reduce on all but the last micro-batch (FSDP2: its equivalent switch)."
+        import contextlib
+        if self.parallel == "ddp" and not last: return self.fwd.no_sync()
+        if self.parallel == "fsdp": self.model.set_requires_gradient_sync(last)
+        return contextlib.nullcontext()
+
+    @torch.no_grad()
+    def evaluate(self) -> dict:
+        "Validation loss over the same `eval_batches` batches every time; perplexity and bits per byte."
+        self.model.eval()
+        split = self.dist.enabled and self.eval_bs % self.dist.world_size == 0     # each rank a slice of each batch
+        loader = TokenLoader(self.data_dir, "validation", self.eval_bs // (self.dist.world_size if split else 1),
+                             self.model_config.block_size, "random", seed=12345, rank=self.dist.rank if split else 0,
+                             world_size=self.dist.world_size if split else 1, device=self.device)
+        losses = []
+        for _ in range(self.cfg.eval_batches):
+            x, y = loader.next_batch()
+            with self._autocast(): losses.append(self.fwd(x, y)[1].item())
+        self.model.train()
+        loss = sum(losses) / len(losses)
+        if split: loss = all_reduce_mean(loss, self.dist)
+        bpt = self.stats["validation"]["bytes_per_token"]
+        return {"step": self.step, "val_loss": loss, "val_ppl": math.exp(min(loss, 50)),
+                "val_bpb": loss / (math.log(2) * bpt) if bpt else None}
+
+# %% ../nbs/08_train.ipynb #06fad721
+class _Checkpoints:
+    "What a checkpoint holds, how a run continues from one, and when one is written."
+    def _state(self) -> dict:
+        if self.parallel == "fsdp":                                       # gather the shards into full tensors (all ranks take part)
+            from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict, StateDictOptions
+            o = StateDictOptions(full_state_dict=True, cpu_offload=True)
+            model_sd, opt_sd = get_model_state_dict(self.model, options=o), get_optimizer_state_dict(self.model, self.opt, options=o)
+        else: model_sd, opt_sd = self.model.state_dict(), self.opt.state_dict()
+        return {"step": self.step, "model": model_sd, "optimizer": opt_sd, "parallel": self.parallel,
+                "loader": self.train_loader.state_dict(), "rng": _rng_state(), "config": asdict(self.cfg),
+                "model_config": asdict(self.model_config), "tokenizer": (Path(self.cfg.out) / "tokenizer.json").read_text(),
+                "scaler": self.scaler.state_dict() if self.scaler else None, "skipped": self.skipped}
+
+    def _check_model(self, s: dict):
+        if s["model_config"] != asdict(self.model_config):
+            raise BadInput("the checkpoint's model does not match this config's model; resume with the config it was saved with")
+
+    def _restore(self, s: dict, path: Path):
+        "Optimizer, loader, RNG and counters from a checkpoint (the weights were loaded before wrapping)."
+        if s.get("parallel") == "fsdp":          # full optimizer state keyed by parameter name: loads at any world size
+            from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict, StateDictOptions
+            set_optimizer_state_dict(self.model, self.opt, s["optimizer"], options=StateDictOptions(full_state_dict=True))
+        elif self.parallel == "fsdp":
+            raise BadInput("this checkpoint was written without FSDP2 (its optimizer state is keyed by position); "
+                           "resume it without --parallel fsdp")
+        else: self.opt.load_state_dict(s["optimizer"])
+        for g in self.opt.param_groups:                                   # settings a resume may change
+            g["betas"] = (self.cfg.beta1, self.cfg.beta2)
+            if g["weight_decay"]: g["weight_decay"] = self.cfg.weight_decay     # the no-decay group (biases, gains) stays at 0
+        self.train_loader.load_state_dict(s["loader"]); _set_rng_state(s["rng"])
+        if self.scaler and s.get("scaler"): self.scaler.load_state_dict(s["scaler"])
+        self.step, self.skipped, self.resumed_from, self.last_checkpoint = s["step"], s.get("skipped", 0), path, path
+        if self.dist.is_main:                                             # checkpoints after this one belong to an abandoned future
+            later = [r for r in self.folder.files() if _CKPT_NAME.fullmatch(r) and r > path.name]
+            for r in later: self.folder.forget(r)
+            if later or (Path(self.cfg.out) / "latest").read_text().strip() != path.name:
+                atomic_write(self.folder.claim("latest"), path.name + "\n")
+        self._say(f"resumed from step {self.step}")
+
+    def save(self) -> Path | None:
+        "A checkpoint of the run, written by rank 0 (barriers keep the other ranks in step); never of weights that are not finite."
+        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            raise TrainingStopped(self._stop_advice("the weights are no longer finite"))
+        barrier(self.dist)
+        state = self._state()
+        path = save_checkpoint(self.folder, state) if self.dist.is_main else None
+        barrier(self.dist)
+        self.last_checkpoint = path or self.last_checkpoint
+        return path
+
+# %% ../nbs/08_train.ipynb #ee243c28
+class _RunFolder:
+    "The run folder: opened and locked, its earlier contents judged (resume, start over, refuse), the config committed."
     def _open_folder(self, resume: bool | str, force: bool) -> Path | None:
         "Lock the run folder and decide what happens to what it holds; returns the checkpoint to resume from."
         out = Path(self.cfg.out)
@@ -502,7 +633,9 @@ class Trainer:
         "Write config.json: from now on the folder holds a run (until then, the same command simply starts again)."
         atomic_write(self.folder.claim("config.json"), json.dumps(asdict(self.cfg), indent=1) + "\n")
 
-    # --- set-up
+# %% ../nbs/08_train.ipynb #f92871f9
+class _Setup:
+    "Everything `fit` needs: the process group, the data, the model and its optimizer, the saved state on a resume."
     def setup(self, resume: bool | str = False, force: bool = False):
         "Prepare everything for `fit`: the run folder, tokenizer, shards, model, optimizer — and, with `resume`, the saved state."
         with self._signals():
@@ -603,142 +736,18 @@ class Trainer:
     def _say(self, msg):
         if self.progress: tqdm.write(msg)
 
-    # --- checkpoints
-    def _state(self) -> dict:
-        if self.parallel == "fsdp":                                       # gather the shards into full tensors (all ranks take part)
-            from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict, StateDictOptions
-            o = StateDictOptions(full_state_dict=True, cpu_offload=True)
-            model_sd, opt_sd = get_model_state_dict(self.model, options=o), get_optimizer_state_dict(self.model, self.opt, options=o)
-        else: model_sd, opt_sd = self.model.state_dict(), self.opt.state_dict()
-        return {"step": self.step, "model": model_sd, "optimizer": opt_sd, "parallel": self.parallel,
-                "loader": self.train_loader.state_dict(), "rng": _rng_state(), "config": asdict(self.cfg),
-                "model_config": asdict(self.model_config), "tokenizer": (Path(self.cfg.out) / "tokenizer.json").read_text(),
-                "scaler": self.scaler.state_dict() if self.scaler else None, "skipped": self.skipped}
-
-    def _check_model(self, s: dict):
-        if s["model_config"] != asdict(self.model_config):
-            raise BadInput("the checkpoint's model does not match this config's model; resume with the config it was saved with")
-
-    def _restore(self, s: dict, path: Path):
-        "Optimizer, loader, RNG and counters from a checkpoint (the weights were loaded before wrapping)."
-        if s.get("parallel") == "fsdp":          # full optimizer state keyed by parameter name: loads at any world size
-            from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict, StateDictOptions
-            set_optimizer_state_dict(self.model, self.opt, s["optimizer"], options=StateDictOptions(full_state_dict=True))
-        elif self.parallel == "fsdp":
-            raise BadInput("this checkpoint was written without FSDP2 (its optimizer state is keyed by position); "
-                           "resume it without --parallel fsdp")
-        else: self.opt.load_state_dict(s["optimizer"])
-        for g in self.opt.param_groups:                                   # settings a resume may change
-            g["betas"] = (self.cfg.beta1, self.cfg.beta2)
-            if g["weight_decay"]: g["weight_decay"] = self.cfg.weight_decay     # the no-decay group (biases, gains) stays at 0
-        self.train_loader.load_state_dict(s["loader"]); _set_rng_state(s["rng"])
-        if self.scaler and s.get("scaler"): self.scaler.load_state_dict(s["scaler"])
-        self.step, self.skipped, self.resumed_from, self.last_checkpoint = s["step"], s.get("skipped", 0), path, path
-        if self.dist.is_main:                                             # checkpoints after this one belong to an abandoned future
-            later = [r for r in self.folder.files() if _CKPT_NAME.fullmatch(r) and r > path.name]
-            for r in later: self.folder.forget(r)
-            if later or (Path(self.cfg.out) / "latest").read_text().strip() != path.name:
-                atomic_write(self.folder.claim("latest"), path.name + "\n")
-        self._say(f"resumed from step {self.step}")
-
-    def save(self) -> Path | None:
-        "A checkpoint of the run, written by rank 0 (barriers keep the other ranks in step); never of weights that are not finite."
-        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
-            raise TrainingStopped(self._stop_advice("the weights are no longer finite"))
-        barrier(self.dist)
-        state = self._state()
-        path = save_checkpoint(self.folder, state) if self.dist.is_main else None
-        barrier(self.dist)
-        self.last_checkpoint = path or self.last_checkpoint
-        return path
-
-    # --- the loop
-    def lr_at(self, step: int) -> float:
-        c = self.cfg
-        min_lr = c.min_lr if c.min_lr is not None else c.lr / 10
-        f = cosine_lr if c.schedule == "cosine" else wsd_lr
-        return f(step, c.lr, c.max_steps, min(c.warmup_steps, c.max_steps // 2), min_lr=min_lr)
-
-    def _autocast(self):
-        import contextlib
-        if self.amp_dtype == torch.float32: return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
-
-    def train_step(self) -> dict:
-        "One optimizer step over `grad_accum` micro-batches; returns the step's metrics."
-        c, t0 = self.cfg, time.perf_counter()
-        lr = self.lr_at(self.step)
-        for g in self.opt.param_groups: g["lr"] = lr
-        total, (X, Y), m_ = 0.0, self.train_loader.next_batch(), self.micro     # this process's share of the global batch
-        for i in range(self.accum):
-            x, y = X[i * m_:(i + 1) * m_], Y[i * m_:(i + 1) * m_]
-            last = i == self.accum - 1
-            with self._no_sync(last), self._autocast(): _, loss = self.fwd(x, y)
-            loss = loss / self.accum
-            with self._no_sync(last): (self.scaler.scale(loss) if self.scaler else loss).backward()
-            total += loss.detach()
-        total = total.item()                                               # one wait for the device per step, not one per micro-batch
-        total = all_reduce_mean(total, self.dist)                          # every rank sees the global batch's loss
-        gnorm = float("nan")
-        if math.isfinite(total):
-            if self.scaler: self.scaler.unscale_(self.opt)
-            gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)   # the norm before clipping
-            gnorm = float(gnorm.full_tensor() if hasattr(gnorm, "full_tensor") else gnorm)
-        if self.scaler and math.isfinite(total):                          # fp16: an overflow is the scaler's to handle (skip, lower the scale)
-            self.scaler.step(self.opt); self.scaler.update(); self.bad_steps = 0
-        elif math.isfinite(total) and math.isfinite(gnorm):
-            self.opt.step(); self.bad_steps = 0
-        else:                                                             # skip: weights and optimizer state stay exactly as they were
-            self.bad_steps, self.skipped = self.bad_steps + 1, self.skipped + 1
-            self._bad_since = self._bad_since if self.bad_steps > 1 else self.step + 1
-        self.opt.zero_grad(set_to_none=True)
-        self.step += 1
-        dt = time.perf_counter() - t0
-        tokens = self.global_batch * self.model_config.block_size               # the global batch
-        m = {"step": self.step, "loss": total, "lr": lr, "grad_norm": gnorm, "tokens_per_s": tokens / dt,
-             "skipped_steps": self.skipped}
-        if self.peak_flops:                                                # per device: this process's tokens over its own peak
-            m["mfu"] = estimate_mfu(self.model_config, tokens / self.dist.world_size / dt, self.peak_flops)
-        if self.bad_steps >= c.max_bad_steps:
-            raise TrainingStopped(self._stop_advice(f"the loss or the gradients were not finite for {self.bad_steps} steps in a row "
-                                                    f"(steps {self._bad_since}–{self.step})"))
-        return m
-
-    def _stop_advice(self, why: str) -> str:
-        "Why the run stopped, where its last good checkpoint is, and the command that continues it with a lower learning rate."
-        lower = f"{self.cfg.lr / 10:.3g}"
-        if self.last_checkpoint:
-            return (f"{why}; stopped without saving. The last good checkpoint is {self.last_checkpoint} (step "
-                    f"{int(self.last_checkpoint.stem.split('-')[1])}); continue from it with a lower learning rate: "
-                    f"--resume --lr {lower} (or check the data near these steps)")
-        return (f"{why}; stopped before any checkpoint. Start again with a lower learning rate: --lr {lower} "
-                f"(or check the data)")
-
-    def _no_sync(self, last: bool):
-        "Skip DDP's gradient all-reduce on all but the last micro-batch (FSDP2: its equivalent switch)."
-        import contextlib
-        if self.parallel == "ddp" and not last: return self.fwd.no_sync()
-        if self.parallel == "fsdp": self.model.set_requires_gradient_sync(last)
-        return contextlib.nullcontext()
-
-    @torch.no_grad()
-    def evaluate(self) -> dict:
-        "Validation loss over the same `eval_batches` batches every time; perplexity and bits per byte."
-        self.model.eval()
-        split = self.dist.enabled and self.eval_bs % self.dist.world_size == 0     # each rank a slice of each batch
-        loader = TokenLoader(self.data_dir, "validation", self.eval_bs // (self.dist.world_size if split else 1),
-                             self.model_config.block_size, "random", seed=12345, rank=self.dist.rank if split else 0,
-                             world_size=self.dist.world_size if split else 1, device=self.device)
-        losses = []
-        for _ in range(self.cfg.eval_batches):
-            x, y = loader.next_batch()
-            with self._autocast(): losses.append(self.fwd(x, y)[1].item())
-        self.model.train()
-        loss = sum(losses) / len(losses)
-        if split: loss = all_reduce_mean(loss, self.dist)
-        bpt = self.stats["validation"]["bytes_per_token"]
-        return {"step": self.step, "val_loss": loss, "val_ppl": math.exp(min(loss, 50)),
-                "val_bpb": loss / (math.log(2) * bpt) if bpt else None}
+# %% ../nbs/08_train.ipynb #abf501f5
+class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
+    "Set up a training run from a `TrainConfig`, then `fit()` it."
+    def __init__(self, cfg: TrainConfig, callbacks: list[Callback] = (), progress: bool = True):
+        self.cfg, self.progress = cfg, progress
+        self.callbacks = [MetricsLogger(), *(make_loggers(cfg.loggers) if cfg.loggers else []), *callbacks]
+        self.device = default_device() if cfg.device == "auto" else as_device(cfg.device)
+        self.should_stop, self.bad_steps, self.skipped = False, 0, 0
+        self.dist, self.parallel, self.folder = DistInfo(), None, None
+        self.resumed_from, self.changes, self.last_checkpoint = None, {}, None
+        self.stop_signal, self._graceful, self._bad_since = None, False, None
+        self._t0 = time.time()                                           # the time budget counts from here
 
     @contextlib.contextmanager
     def _signals(self):
