@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-"""Data benchmark: `prepare` throughput on the default corpus (num_proc 1 vs 2) and loader time per batch.
+"""Data benchmark: `prepare` throughput on the default corpus (1 vs 2 encoding threads) and loader time per batch.
 
     python bench/data.py
 
-Prints a table; ratios are against the num_proc=1 run measured in the same process. Nothing is asserted on time.
+Prints a table; ratios are against the 1-thread run measured in the same process. Nothing is asserted on time.
 """
 import os, tempfile, time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -26,7 +26,7 @@ def main(out="bench/results/data.md"):
         mb = sum(s["bytes"] for s in st.values()) / 1e6
         toks = sum(s["tokens"] for s in st.values())
         base = base or dt
-        rows.append((f"prepare stdlib, num_proc={n}", f"{dt:.1f} s", f"{mb / dt:.2f} MB/s", f"{toks / dt / 1e6:.2f} M tokens/s", f"{base / dt:.2f}×"))
+        rows.append((f"prepare stdlib, {n} thread{'s' if n > 1 else ''}", f"{dt:.1f} s", f"{mb / dt:.2f} MB/s", f"{toks / dt / 1e6:.2f} M tokens/s", f"{base / dt:.2f}×"))
     for mode in ("random", "blocks"):
         dl = TokenLoader(tmp / "p1", batch_size=16, block_size=256, mode=mode)
         for _ in range(20): dl.next_batch()

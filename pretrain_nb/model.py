@@ -122,7 +122,8 @@ class GPT(nn.Module):
         logits = self.lm_head(self.ln_f(h))
         if return_attn: return logits, ws
         if targets is None: return logits
-        loss = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=-1)
+        wide = logits.to(torch.promote_types(logits.dtype, torch.float32))     # bf16 logits → fp32 for the loss; fp64 stays
+        loss = F.cross_entropy(wide.flatten(0, 1), targets.flatten(), ignore_index=-1)
         return logits, loss
 
     def num_params(self, non_embedding: bool = False) -> int:
