@@ -13,7 +13,7 @@ from .core import default_device, human_bytes, human_count, UserError, OwnedFold
 __all__ = ['DEBUG_ENV', 'cmd_train', 'cmd_sample', 'cmd_prepare', 'cmd_export_hf', 'peak_memory', 'cmd_bench', 'build_parser',
            'main']
 
-# %% ../nbs/12_cli.ipynb #1d9c9feb
+# %% ../nbs/12_cli.ipynb #d717bd41
 DEBUG_ENV = "PRETRAIN_NB_DEBUG"
 
 def _positive_int(s: str) -> int:
@@ -43,6 +43,7 @@ def _add_config_options(p: argparse.ArgumentParser, exclude: tuple[str, ...] = (
         if str(f.type) == "bool": g.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=f"(default: {f.default})")
         else: g.add_argument(flag, dest=f.name, metavar=f.name.split("_")[-1].upper(), default=None, help=f"(default: {f.default!r})")
 
+# %% ../nbs/12_cli.ipynb #31743d6f
 def cmd_train(a):
     from pretrain_nb.train import make_config, saved_config, train, TRAIN_PRESETS
     ov = _config_overrides(a)
@@ -55,6 +56,7 @@ def cmd_train(a):
     t = train(cfg, resume=a.resume, force=a.force, progress=not a.quiet)
     print(f"done in {time.time() - t0:.0f}s; checkpoint: {t.last_checkpoint}")
 
+# %% ../nbs/12_cli.ipynb #6fb0aad2
 def cmd_sample(a):
     from pretrain_nb.generate import sample_text
     from pretrain_nb.train import load_run_model
@@ -67,6 +69,7 @@ def cmd_sample(a):
     for w in ws: print(f"pretrain_nb: note: {w.message}", file=sys.stderr)
     print(text)
 
+# %% ../nbs/12_cli.ipynb #5b0dd02b
 def cmd_prepare(a):
     from pretrain_nb.data import load_corpus, split_corpus, prepare, corpus_stats, training_sample, describe_source, is_prepared, read_prepared
     from pretrain_nb.tokenizer import BPETokenizer, CharTokenizer, load_tokenizer
@@ -87,6 +90,7 @@ def cmd_prepare(a):
         print(f"{split}: {s['documents']:,} documents, {s['tokens']:,} tokens, {s['bytes_per_token'] or 0:.2f} bytes/token")
     print(f"train on it with: pretrain_nb train --data {a.out}")
 
+# %% ../nbs/12_cli.ipynb #f96f90e3
 def cmd_export_hf(a):
     from pretrain_nb.model import to_hf_gpt2
     from pretrain_nb.tokenizer import save_hf_tokenizer, BPETokenizer
@@ -106,6 +110,8 @@ def cmd_export_hf(a):
     finally:
         shutil.rmtree(staging, ignore_errors=True); out.unlock()
     print(f"wrote a transformers GPT2LMHeadModel to {out.path}")
+
+# %% ../nbs/12_cli.ipynb #c3b3e2b8
 def _memory_probe(preset: str, opt_name: str, batch: str, block: str):
     "Run in a fresh process by `peak_memory`: 3 steps of a model with one optimizer, then print the peak memory as JSON."
     import resource
@@ -172,7 +178,7 @@ def cmd_bench(a):
               f"({saved / mem['adamw']['params']:.2f} bytes per parameter; the state alone: "
               f"{(mem['adamw']['state'] - mem['adamw8bit']['state']) / mem['adamw']['params']:.2f}).")
 
-
+# %% ../nbs/12_cli.ipynb #5bc79e87
 class _Parser(argparse.ArgumentParser):
     "argparse, but a usage mistake is one line (a UserError), like every other user error, with a hint for a misspelt option."
     def error(self, message):
@@ -244,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.commands = {"train": t, "sample": s, "prepare": p, "bench": b, "export-hf": e}
     return ap
 
+# %% ../nbs/12_cli.ipynb #861032b7
 def _one_line(msg) -> str: return " ".join(str(msg).split())
 
 def main(argv: list[str] | None = None) -> int:
