@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from einops import rearrange, einsum
-from .core import agg_figure, figure_png, BadInput
+from .core import agg_figure, figure_png, BadInput, show_widget
 
 # %% auto #0
 __all__ = ['causal_mask', 'explicit_attention', 'CausalSelfAttention', 'AttentionWidget']
@@ -112,6 +112,4 @@ class AttentionWidget:
         self.image.value = _heatmap_png(self.weights, self.labels, f"layer {self.layer.value}, head {self.head.value}")
         self.info.value = f"{len(self.ids)} tokens; row t shows where token t looks (each row sums to 1)"
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.box)
+    def _ipython_display_(self): show_widget(self.box)

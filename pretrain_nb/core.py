@@ -12,8 +12,8 @@ import torch
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'TMP_TAG', 'MANIFEST_VERSION', 'UserError', 'BadInput', 'NotFound', 'FolderInUse', 'NoDevice',
            'os_user_error', 'as_device', 'default_device', 'autocast_dtype', 'autocast_context', 'seed_everything',
-           'human_count', 'human_bytes', 'human_duration', 'agg_figure', 'figure_png', 'AtomicFile', 'atomic_write',
-           'remove_orphans', 'OwnedFolder']
+           'human_count', 'human_bytes', 'human_duration', 'agg_figure', 'figure_png', 'show_widget', 'AtomicFile',
+           'atomic_write', 'remove_orphans', 'OwnedFolder']
 
 # %% ../nbs/00_core.ipynb #e5184342
 class UserError(Exception):
@@ -158,6 +158,14 @@ def figure_png(fig, dpi: int = 80) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+def show_widget(box):
+    "Display an ipywidgets box where a front end can draw it (JupyterLab, the docs build); elsewhere (tests, scripts) do nothing rather than print its repr."
+    from IPython import get_ipython
+    ip = get_ipython()
+    if ip is None or getattr(ip, "kernel", None) is None: return
+    from IPython.display import display
+    display(box)
 
 # %% ../nbs/00_core.ipynb #9ed5e848
 TMP_TAG = ".pretrain_nb-tmp-"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html, math
 import torch
 import torch.nn.functional as F
-from .core import agg_figure, figure_png, BadInput
+from .core import agg_figure, figure_png, BadInput, show_widget
 
 # %% auto #0
 __all__ = ['softmax', 'cross_entropy', 'perplexity', 'bits_per_byte', 'next_token_probs', 'NextTokenWidget']
@@ -94,6 +94,4 @@ class NextTokenWidget:
         self.info.value = (f"{len(ids)} prompt tokens; the top {len(self.top_ids)} hold "
                            f"{sum(self.top_probs):.1%} of the probability")
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.box)
+    def _ipython_display_(self): show_widget(self.box)

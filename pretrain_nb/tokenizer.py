@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 import regex
 from tqdm.auto import tqdm
-from .core import atomic_write, BadInput, NotFound
+from .core import atomic_write, BadInput, NotFound, show_widget
 
 # %% auto #0
 __all__ = ['SPLIT_PATTERNS', 'FORMAT_NAME', 'FORMAT_VERSION', 'resolve_pattern', 'pretokenize', 'get_pair_counts', 'merge_pair',
@@ -545,6 +545,4 @@ class TokenizerWidget:
                             f"<b>{self.ratio:.2f}</b> bytes/token")
         self.ids_view.value = f"<code>{self.ids}</code>"
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.box)
+    def _ipython_display_(self): show_widget(self.box)
