@@ -1,9 +1,11 @@
 #!/usr/bin/env python
 """Per-chapter numbers of the book: words of prose, figures, code cells, exercises — and the checks on them.
 
-    python .ci/book_stats.py            # print the Markdown table (the one in nbs/index.ipynb)
-    python .ci/book_stats.py --check    # exit 1 if a teaching chapter has under 900 words of prose, no figure (chapter 1 on),
-                                        # no exercises, or a saved output with a frozen progress bar or a warning
+    python .ci/book_stats.py            # print the Markdown table
+    python .ci/book_stats.py --update   # write it into nbs/index.ipynb (between the book-stats markers)
+    python .ci/book_stats.py --check    # exit 1 if the table in nbs/index.ipynb is out of date, or a teaching chapter has
+                                        # under 900 words of prose, no figure, fewer than two exercises, or a saved output
+                                        # with a frozen progress bar or a warning
 
 Words are counted in markdown cells (code, math and HTML left out); a figure is a saved image output (PNG or SVG) of a
 code cell; an exercise is a markdown cell that starts with "**Exercise".
@@ -36,11 +38,29 @@ def table(rows) -> str:
     out += [f"| {r['title']} | {r['words']:,} | {r['figures']} | {r['code_cells']} | {r['exercises']} |" for r in rows]
     return "\n".join(out)
 
+START, END = "<!-- book-stats -->", "<!-- /book-stats -->"
+
+def index_table(text: str | None = None):
+    "The index notebook, and the cell and text of its table (between the markers)."
+    p = ROOT / "nbs" / "index.ipynb"; nb = json.loads(p.read_text())
+    for c in nb["cells"]:
+        src = "".join(c["source"])
+        if START in src and END in src: return p, nb, c, src
+    raise SystemExit(f"nbs/index.ipynb has no {START} … {END} markers")
+
 def main():
     rows = [stats(p) for p in sorted((ROOT / "nbs").glob("*.ipynb")) if p.stem != "index"]
-    print(table(rows))
+    t = table(rows)
+    print(t)
+    p, nb, cell, src = index_table()
+    current = src[src.index(START) + len(START): src.index(END)].strip()
+    if "--update" in sys.argv:
+        new = src[:src.index(START) + len(START)] + "\n" + t + "\n" + src[src.index(END):]
+        cell["source"] = [l + "\n" for l in new.split("\n")]; cell["source"][-1] = cell["source"][-1][:-1]
+        p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        print("updated the table in nbs/index.ipynb")
     if "--check" in sys.argv:
-        problems = []
+        problems = [] if current == t.strip() else ["the table in nbs/index.ipynb is out of date: run python .ci/book_stats.py --update"]
         for r in rows:
             teaching = r["chapter"] not in NOT_TEACHING
             if teaching and r["words"] < 900: problems.append(f"{r['chapter']}: {r['words']} words of prose (fewer than 900)")

@@ -24,7 +24,9 @@ def render(nb_path=ROOT / "nbs" / "index.ipynb"):
             ds = _directives(c.source)
             if any(d.split()[0] in ("hide", "export", "exporti", "default_exp") for d in ds if d): continue
             c.source = "\n".join(l for l in c.source.splitlines() if not DIRECTIVE.match(l)).strip()
-            if any(d.startswith("hide_input") for d in ds): c.source = ""
+            if any(d.startswith("hide_input") or d.startswith("echo: false") for d in ds): c.source = ""
+            c.outputs = [o for o in c.get("outputs", []) if not ({"image/png", "image/svg+xml"} & set(o.get("data", {})))]  # pictures live on the site
+            if not c.source and not c.outputs: continue
         cells.append(c)
     nb.cells = cells
     nb.metadata["language_info"] = {"name": "python"}   # code fences tagged python

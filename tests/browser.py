@@ -272,6 +272,18 @@ def docs_page(browser, base: str, page_info: dict):
             page.wait_for_selector(f".{cls}", timeout=20_000)
             el = page.locator(f".{cls}").first
             assert el.locator("img, .tok-span, table").count() > 0, f"the {cls} has no content on the static page"
+        text = page.locator("body").inner_text()
+        shown = [n for n in page_info.get("exports", []) if f"def {n}(" not in text and f"class {n}" not in text]
+        assert not shown, f"the page does not show the code of what the chapter exports: {shown[:5]}"
+        if page_info["html"] != "00_core.html":                 # every page from the landing page and chapter 1 on has a picture
+            assert n_img >= 1, "no figure on the page"
+        for rel in ("prev", "next"):
+            if page_info.get(rel):
+                assert page.locator(f"nav.page-nav a.{rel}[href='{page_info[rel]}']").count() == 1, f"no {rel} link to {page_info[rel]}"
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+        outside = [h for h in hrefs if "pretrain-nb.github.io" in h or h.split("#")[0].endswith(".ipynb")]
+        assert not outside, f"links that leave the site for its own chapters: {outside[:3]}"
+        assert page.locator("nav.book-nav a").count() >= 14, "the book's contents are not on the page"
         assert not errors, f"JavaScript errors: {errors[:3]}"
         assert not failed, f"requests that failed (an offline page must need nothing from the network): {failed[:3]}"
         page.screenshot(path=str(ARTIFACTS / f"docs-{Path(page_info['html']).stem}.png"), full_page=False)
@@ -287,7 +299,7 @@ def run_docs(site: Path, build: bool):
     pages = json.loads(manifest.read_text())
     with serve(site) as base, chromium() as browser:
         for info in pages:
-            check(f"docs page {info['html']} loads with its headings, code, figures and widgets", docs_page, browser, base, info)
+            check(f"docs page {info['html']}: heading, the code it exports, figures, widgets, contents and previous/next links", docs_page, browser, base, info)
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

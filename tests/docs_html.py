@@ -113,6 +113,53 @@ def widget_classes(nb) -> list[str]:
     found = {cls for m in state.values() for cls in m.get("state", {}).get("_dom_classes", []) if cls in ours}
     return sorted(found)
 
+def chapter_order() -> list[str]:
+    "The notebooks in the order of the sidebar (nbs/sidebar.yml): the book's reading order."
+    import yaml
+    def walk(items):
+        for it in items:
+            if isinstance(it, str): yield Path(it).stem
+            elif isinstance(it, dict): yield from walk(it.get("contents", []))
+    return list(walk(yaml.safe_load((NBS / "sidebar.yml").read_text())["website"]["sidebar"]["contents"]))
+
+def exported_names(nb_path: Path) -> list[str]:
+    "The functions and classes a notebook exports (what its page must show the code of)."
+    nb = json.loads(nb_path.read_text())
+    names = []
+    for c in nb["cells"]:
+        src = "".join(c["source"])
+        if c["cell_type"] == "code" and re.match(r"^#\|\s*exports?\s*$", src.splitlines()[0] if src else ""):
+            names += re.findall(r"^(?:def|class) (\w+)", src, re.M)
+    return names
+
+NAV_CSS = """<style>
+body { margin-left: 250px; }
+nav.book-nav { position: fixed; top: 0; left: 0; width: 230px; height: 100vh; overflow-y: auto; padding: 16px 12px;
+  background: #f7f7f9; border-right: 1px solid #e0e0e0; font: 14px/1.5 system-ui, sans-serif; box-sizing: border-box; }
+nav.book-nav a { display: block; color: #2a5db0; text-decoration: none; padding: 2px 4px; border-radius: 3px; }
+nav.book-nav a.current { background: #dde7f7; font-weight: 600; }
+nav.book-nav .section { margin-top: 10px; color: #666; font-size: 12px; text-transform: uppercase; }
+nav.page-nav { display: flex; justify-content: space-between; margin: 32px 16px; font: 15px system-ui, sans-serif; }
+nav.page-nav a { color: #2a5db0; text-decoration: none; }
+</style>"""
+
+def navigate(html: str, name: str, order: list[str], titles: dict) -> str:
+    "The page with the book's contents on the side, previous/next links at the bottom, and links between chapters kept inside the site."
+    href = lambda stem: "index.html" if stem == "index" else f"{stem}.html"
+    html = re.sub(r'href="(?:https?://pretrain-nb\.github\.io/pretrain_nb/)?([0-9A-Za-z_]+)\.(?:ipynb|html)(#[^"]*)?"',
+                  lambda m: f'href="{href(m.group(1))}{m.group(2) or ""}"', html)
+    items = []
+    for stem in order:
+        if stem == "90_measurements": items.append('<div class="section">Appendix</div>')
+        items.append(f'<a href="{href(stem)}"{" class=\"current\"" if stem == name else ""}>{titles.get(stem, stem)}</a>')
+    side = '<nav class="book-nav"><div class="section">pretrain_nb</div>' + "".join(items) + "</nav>"
+    i = order.index(name)
+    prev = f'<a class="prev" href="{href(order[i - 1])}">← {titles.get(order[i - 1], order[i - 1])}</a>' if i > 0 else "<span></span>"
+    nxt = f'<a class="next" href="{href(order[i + 1])}">{titles.get(order[i + 1], order[i + 1])} →</a>' if i + 1 < len(order) else "<span></span>"
+    bottom = f'<nav class="page-nav">{prev}{nxt}</nav>'
+    html = html.replace("</head>", NAV_CSS + "</head>", 1)
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + side, html, count=1).replace("</body>", bottom + "</body>", 1)
+
 def build_site(site: Path | str = ROOT / "_html", execute: bool = True) -> list[dict]:
     import nbformat
     from nbconvert import HTMLExporter
@@ -127,8 +174,14 @@ def build_site(site: Path | str = ROOT / "_html", execute: bool = True) -> list[
     print(f"      nbdev docs processing: {time.time() - t0:.0f}s → {proc}")
     exporter = HTMLExporter(template_name="lab", **copy_static(site))
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"remove_input"}), enabled=True)
-    flags, pages = skip_flags(), []
-    for p in sorted(proc.glob("*.ipynb")):
+    flags, pages, order = skip_flags(), [], chapter_order()
+    missing = sorted({p.stem for p in proc.glob("*.ipynb")} - set(order))
+    if missing: raise RuntimeError(f"notebooks missing from nbs/sidebar.yml (the book's order): {missing}")
+    titles = {}
+    for stem in order:
+        first = json.loads((NBS / f"{stem}.ipynb").read_text())["cells"][0]
+        titles[stem] = re.sub(r"^#\s*", "", "".join(first["source"]).splitlines()[0]) if stem != "index" else "Home"
+    for p in sorted(proc.glob("*.ipynb"), key=lambda q: order.index(q.stem)):
         nb = nbformat.read(p, as_version=4)
         title = front_matter_to_title(nb)
         if execute and has_widgets(nb):
@@ -137,10 +190,14 @@ def build_site(site: Path | str = ROOT / "_html", execute: bool = True) -> list[
         quarto_like(nb)
         html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or p.stem}})
         name = "index.html" if p.stem == "index" else f"{p.stem}.html"
-        (site / name).write_text(html)
+        (site / name).write_text(navigate(html, p.stem, order, titles))
         outs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+        i = order.index(p.stem)
         pages.append({"html": name, "title": title or p.stem, "code_cells": sum(c.cell_type == "code" for c in nb.cells),
-                      "images": sum("image/png" in o.get("data", {}) for o in outs), "widgets": widget_classes(nb)})
+                      "images": sum(bool({"image/png", "image/svg+xml"} & set(o.get("data", {}))) for o in outs),
+                      "widgets": widget_classes(nb), "exports": exported_names(NBS / p.name),
+                      "prev": ("index.html" if order[i - 1] == "index" else f"{order[i - 1]}.html") if i > 0 else None,
+                      "next": f"{order[i + 1]}.html" if i + 1 < len(order) else None})
     (site / "pages.json").write_text(json.dumps(pages, indent=1))
     print(f"      {len(pages)} pages in {site} ({time.time() - t0:.0f}s)")
     return pages
