@@ -37,5 +37,6 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="+"); ap.add_argument("--long", action="store_true")
     a = ap.parse_args()
-    os.environ["TQDM_DISABLE"] = "1"; os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.update(TQDM_DISABLE="1", HF_HUB_DISABLE_PROGRESS_BARS="1", HF_DATASETS_DISABLE_PROGRESS_BARS="1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     for nb in a.notebooks: record(Path(nb).resolve(), a.long)

@@ -12,8 +12,8 @@ import torch
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'TMP_TAG', 'MANIFEST_VERSION', 'UserError', 'BadInput', 'NotFound', 'FolderInUse', 'NoDevice',
            'os_user_error', 'as_device', 'default_device', 'autocast_dtype', 'autocast_context', 'seed_everything',
-           'human_count', 'human_bytes', 'human_duration', 'agg_figure', 'figure_png', 'show_widget', 'AtomicFile',
-           'atomic_write', 'remove_orphans', 'OwnedFolder']
+           'human_count', 'human_bytes', 'human_duration', 'agg_figure', 'figure_png', 'show_widget', 'progress_bar',
+           'AtomicFile', 'atomic_write', 'remove_orphans', 'OwnedFolder']
 
 # %% ../nbs/00_core.ipynb #e5184342
 class UserError(Exception):
@@ -150,6 +150,7 @@ def agg_figure(figsize=(6, 3)):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
+    fig._repr_png_ = lambda: figure_png(fig, dpi=100)     # the last value of a cell shows as a picture, in any front end
     return fig
 
 def figure_png(fig, dpi: int = 80) -> bytes:
@@ -166,6 +167,11 @@ def show_widget(box):
     if ip is None or getattr(ip, "kernel", None) is None: return
     from IPython.display import display
     display(box)
+
+def progress_bar(iterable=None, show: bool = True, **kwargs):
+    "A tqdm bar (a widget in notebooks) when `show`, unless TQDM_DISABLE=1 turns every bar off (as when outputs are recorded)."
+    from tqdm.auto import tqdm
+    return tqdm(iterable, disable=not show or os.environ.get("TQDM_DISABLE", "") not in ("", "0"), **kwargs)
 
 # %% ../nbs/00_core.ipynb #9ed5e848
 TMP_TAG = ".pretrain_nb-tmp-"

@@ -11,7 +11,7 @@ import torch
 from tqdm.auto import tqdm
 import datasets
 from datasets import Dataset, DatasetDict, IterableDataset, load_dataset
-from .core import human_bytes, human_count, AtomicFile, OwnedFolder, UserError, BadInput, NotFound
+from .core import human_bytes, human_count, AtomicFile, OwnedFolder, UserError, BadInput, NotFound, progress_bar
 from .tokenizer import Tokenizer
 
 # %% auto #0
@@ -46,7 +46,7 @@ def stdlib_corpus() -> Dataset:
 @contextlib.contextmanager
 def datasets_progress(show: bool):
     "Show or hide 🤗 datasets' own progress bars (loading, tokenizing) inside the block."
-    was = datasets.is_progress_bar_enabled()
+    was, show = datasets.is_progress_bar_enabled(), show and os.environ.get("TQDM_DISABLE", "") in ("", "0")
     (datasets.enable_progress_bars if show else datasets.disable_progress_bars)()
     try: yield
     finally: (datasets.enable_progress_bars if was else datasets.disable_progress_bars)()
@@ -327,7 +327,7 @@ def _write_shards(folder, source, tok, key, text_field, val_fraction, seed, num_
     n_docs = cursor["documents"]
     docs = itertools.islice(_documents(source, text_field, val_fraction, seed, config, streaming), n_docs, None)
     t0, done_bytes, full = time.time(), 0, False
-    bar = tqdm(desc="tokenizing", unit="doc", initial=n_docs, disable=not progress, leave=False)
+    bar = progress_bar(desc="tokenizing", unit="doc", initial=n_docs, show=progress, leave=False)
     try:
         while True:
             batch = list(itertools.islice(docs, batch_docs))

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 import regex
 from tqdm.auto import tqdm
-from .core import atomic_write, BadInput, NotFound, show_widget
+from .core import atomic_write, BadInput, NotFound, show_widget, progress_bar
 
 # %% auto #0
 __all__ = ['SPLIT_PATTERNS', 'FORMAT_NAME', 'FORMAT_VERSION', 'resolve_pattern', 'pretokenize', 'get_pair_counts', 'merge_pair',
@@ -88,7 +88,7 @@ def count_words(texts: str | Iterable[str], pattern: str = "gpt4", special_token
     texts = [texts] if isinstance(texts, str) else texts
     pat, split = regex.compile(resolve_pattern(pattern)), _special_splitter(special_tokens)
     counts = Counter()
-    for text in tqdm(texts, desc="pre-tokenizing", unit="doc", disable=not progress, leave=False):
+    for text in progress_bar(texts, show=progress, desc="pre-tokenizing", unit="doc", leave=False):
         if not isinstance(text, str):
             raise TypeError(f"texts must be strings, got {type(text).__name__}; pass e.g. dataset['text']")
         for part in (split.split(text) if split else (text,)):
@@ -115,7 +115,7 @@ def train_bpe(texts: str | Iterable[str] | Counter, n_merges: int, pattern: str 
     heapq.heapify(heap)
     merges = []
     show = progress if progress is not None else n_merges >= 2000
-    with tqdm(total=n_merges, desc="merges", unit="merge", disable=not show, leave=False) as bar:
+    with progress_bar(total=n_merges, show=show, desc="merges", unit="merge", leave=False) as bar:
         while len(merges) < n_merges:
             while heap:                                         # pop the best entry that is still current
                 neg, pair = heapq.heappop(heap)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .core import (default_device, as_device, autocast_dtype, seed_everything, human_count, agg_figure, figure_png,
-                              atomic_write, OwnedFolder, UserError, BadInput, NotFound, show_widget)
+                              atomic_write, OwnedFolder, UserError, BadInput, NotFound, show_widget, progress_bar)
 from .tokenizer import Tokenizer, BPETokenizer, CharTokenizer, load_tokenizer
 from .data import (load_corpus, split_corpus, prepare, TokenLoader, corpus_stats, describe_source, datasets_progress,
                               training_sample, is_prepared, read_prepared)
@@ -780,7 +780,7 @@ class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
         callbacks = self.callbacks if self.dist.is_main else [cb for cb in self.callbacks if not getattr(cb, "main_only", False)]
         for cb in callbacks: cb.on_train_begin(self)
         t_start, first_step, due = time.time(), self.step, False
-        bar = tqdm(total=c.max_steps, initial=self.step, desc="training", unit="step", disable=not self.progress,
+        bar = progress_bar(total=c.max_steps, initial=self.step, desc="training", unit="step", show=self.progress,
                    dynamic_ncols=True)
         last_eval = None
         try:
