@@ -151,7 +151,8 @@ def navigate(html: str, name: str, order: list[str], titles: dict) -> str:
     items = []
     for stem in order:
         if stem == "90_measurements": items.append('<div class="section">Appendix</div>')
-        items.append(f'<a href="{href(stem)}"{" class=\"current\"" if stem == name else ""}>{titles.get(stem, stem)}</a>')
+        current = ' class="current"' if stem == name else ""
+        items.append(f'<a href="{href(stem)}"{current}>{titles.get(stem, stem)}</a>')
     side = '<nav class="book-nav"><div class="section">pretrain_nb</div>' + "".join(items) + "</nav>"
     i = order.index(name)
     prev = f'<a class="prev" href="{href(order[i - 1])}">← {titles.get(order[i - 1], order[i - 1])}</a>' if i > 0 else "<span></span>"
