@@ -10,10 +10,11 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DEVICE_ENV', 'TMP_TAG', 'MANIFEST_VERSION', 'UserError', 'BadInput', 'NotFound', 'FolderInUse', 'NoDevice',
-           'os_user_error', 'as_device', 'default_device', 'autocast_dtype', 'autocast_context', 'seed_everything',
-           'human_count', 'human_bytes', 'human_duration', 'agg_figure', 'figure_png', 'show_widget', 'progress_bar',
-           'AtomicFile', 'atomic_write', 'remove_orphans', 'OwnedFolder']
+__all__ = ['DEVICE_ENV', 'SMALL_FOR_SAMPLING', 'TMP_TAG', 'MANIFEST_VERSION', 'UserError', 'BadInput', 'NotFound', 'FolderInUse',
+           'NoDevice', 'os_user_error', 'as_device', 'default_device', 'autocast_dtype', 'autocast_context',
+           'cpu_count', 'auto_threads', 'cpu_threads', 'seed_everything', 'human_count', 'human_bytes',
+           'human_duration', 'agg_figure', 'figure_png', 'show_widget', 'progress_bar', 'AtomicFile', 'atomic_write',
+           'remove_orphans', 'OwnedFolder']
 
 # %% ../nbs/00_core.ipynb #e5184342
 class UserError(Exception):
@@ -99,6 +100,32 @@ def autocast_context(device: str | torch.device, dtype: torch.dtype | None = Non
         import contextlib
         return contextlib.nullcontext()
     return torch.autocast(device_type=dev.type, dtype=dtype)
+
+# %% ../nbs/00_core.ipynb #6107015b
+SMALL_FOR_SAMPLING = 200_000_000         # parameters: up to here, sampling on one thread is as fast or faster (bench/threads.py)
+
+def cpu_count() -> int:
+    "The CPU cores this process may use (a container's or `taskset`'s limit, not the machine's total)."
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1          # macOS and Windows have no affinity masks
+
+def auto_threads(n_params: int, work: str = "training") -> int:
+    "PyTorch's CPU threads for `work` ('training' or 'sampling') on a model of `n_params` parameters."
+    if work not in ("training", "sampling"): raise BadInput(f"work must be 'training' or 'sampling', got {work!r}")
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0: return int(env)       # the user's (or torchrun's) choice
+    if work == "sampling" and n_params < SMALL_FOR_SAMPLING: return 1
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1) # processes torchrun started on this machine share its cores
+    return max(1, cpu_count() // max(1, local))
+
+@contextlib.contextmanager
+def cpu_threads(n: int | None):
+    "Run the block with PyTorch using `n` CPU threads (None: as it is), then restore the previous count."
+    old = torch.get_num_threads()
+    if n is not None and n != old: torch.set_num_threads(n)
+    try: yield
+    finally:
+        if torch.get_num_threads() != old: torch.set_num_threads(old)
 
 # %% ../nbs/00_core.ipynb #a069bab3
 def seed_everything(seed: int) -> int:

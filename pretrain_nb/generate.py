@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from .core import BadInput
 
 # %% auto #0
-__all__ = ['filter_logits', 'generate', 'sample_text']
+__all__ = ['filter_logits', 'generate', 'sample_ids', 'sample_text']
 
 # %% ../nbs/09_generate.ipynb #e09204e4
 def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
@@ -70,23 +70,29 @@ def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float =
     return idx
 
 # %% ../nbs/09_generate.ipynb #d1c276bf
-def sample_text(model, tok, prompt: str = "", max_new_tokens: int = 200, temperature: float = 0.8, top_k: int | None = 200,
-                top_p: float | None = None, seed: int | None = None, device=None) -> str:
-    "Continue `prompt` with the model; returns prompt + continuation (without the end-of-text token)."
+def sample_ids(model, tok, prompt: str = "", max_new_tokens: int = 200, temperature: float = 0.8, top_k: int | None = 200,
+               top_p: float | None = None, seed: int | None = None, device=None) -> tuple[list[int], list[int]]:
+    "The prompt's ids (cropped to the context) and the new ids, which end with `<|endoftext|>` when the model ended the document."
     device = device or next(model.parameters()).device
     ids = tok.encode(prompt, disallowed_special=()) if prompt else []
     eot = tok.special_tokens.get("<|endoftext|>")
     if not ids:
         if eot is None: raise BadInput("an empty prompt needs an <|endoftext|> token to start from; give a prompt")
-        ids = [eot]
+        ids = [eot]                                            # a new document starts after an end-of-text
     T = model.config.block_size
     if len(ids) > T:
         warnings.warn(f"the prompt has {len(ids)} tokens, more than the model's context of {T}; using its last {T} tokens",
-                      stacklevel=2)
+                      stacklevel=3)
         ids = ids[-T:]
     out = generate(model, torch.tensor([ids], device=device), max_new_tokens, temperature, top_k, top_p, eot_id=eot, seed=seed,
                    vocab_size=tok.vocab_size)
-    new = out[0, len(ids):].tolist()
+    return ids, out[0, len(ids):].tolist()
+
+def sample_text(model, tok, prompt: str = "", max_new_tokens: int = 200, temperature: float = 0.8, top_k: int | None = 200,
+                top_p: float | None = None, seed: int | None = None, device=None) -> str:
+    "Continue `prompt` with the model; returns prompt + continuation (without the end-of-text token)."
+    ids, new = sample_ids(model, tok, prompt, max_new_tokens, temperature, top_k, top_p, seed, device)
+    eot = tok.special_tokens.get("<|endoftext|>")
     if eot is not None and eot in new: new = new[:new.index(eot)]
     if not prompt: return tok.decode(new)
     full, head = tok.decode(ids + new), tok.decode(ids)      # decode together: a character may span the boundary

@@ -16,8 +16,8 @@ from .attention import CausalSelfAttention
 
 # %% auto #0
 __all__ = ['PRESETS', 'PEAK_FLOPS', 'MODEL_FORMAT', 'MLP', 'Block', 'GPTConfig', 'gpt_config', 'GPT', 'flops_per_token',
-           'estimate_mfu', 'device_peak_flops', 'hf_gpt2_config', 'to_hf_gpt2', 'from_hf_gpt2', 'save_model',
-           'load_model_state', 'load_model']
+           'estimate_mfu', 'device_peak_flops', 'to_gpt2_weights', 'from_gpt2_weights', 'hf_gpt2_config', 'to_hf_gpt2',
+           'from_hf_gpt2', 'save_model', 'load_model_state', 'read_model_file', 'load_model']
 
 # %% ../nbs/05_transformer.ipynb #7d35ca8b
 class MLP(nn.Module):
@@ -186,6 +186,32 @@ def _check_gpt2_compatible(c: GPTConfig):
         raise BadInput("only pre-LN models with biases and tied weights have a GPT-2 layout "
                          f"(got ln_position={c.ln_position!r}, bias={c.bias}, tie_weights={c.tie_weights})")
 
+def to_gpt2_weights(model: GPT, vocab_size: int | None = None) -> dict[str, torch.Tensor]:
+    "`model`'s weights under GPT-2's names and layout (Conv1D matrices transposed, the tied head stored once); `vocab_size` keeps only the first rows of the embedding."
+    _check_gpt2_compatible(model.config)
+    sd = {}
+    for k, v in model.state_dict().items():
+        if k == "lm_head.weight": continue                          # tied to wte
+        for a, b in _HF_NAMES: k = k.replace(a, b)
+        if k == "transformer.wte.weight" and vocab_size is not None: v = v[:vocab_size]   # rows past the tokenizer's: padding
+        sd[k] = v.t().contiguous() if k.endswith(_CONV1D) else v
+    return sd
+
+def from_gpt2_weights(sd: dict[str, torch.Tensor], config: GPTConfig) -> GPT:
+    "A `GPT` of `config` holding GPT-2-layout weights (with or without the `transformer.` prefix a saved file may drop)."
+    ours = {}
+    for k, v in sd.items():
+        if _is_hf_buffer(k) or k == "lm_head.weight": continue
+        kk = k if k.startswith("transformer.") else "transformer." + k
+        for a, b in _HF_NAMES: kk = kk.replace(b, a)
+        ours[kk] = v.t() if k.endswith(_CONV1D) else v
+    ours["lm_head.weight"] = ours.get("emb.wte.weight")
+    model = GPT(config)
+    want, got = set(model.state_dict()), {k for k, v in ours.items() if v is not None}
+    if want != got: raise BadInput(f"not a GPT-2 layout this config fits: missing {sorted(want - got)[:3]}, unexpected {sorted(got - want)[:3]}")
+    model.load_state_dict(ours)
+    return model.eval()
+
 def hf_gpt2_config(c: GPTConfig):
     "The `transformers.GPT2Config` with the same shape."
     from transformers import GPT2Config
@@ -198,12 +224,7 @@ def to_hf_gpt2(model: GPT):
     "A `transformers.GPT2LMHeadModel` holding `model`'s weights."
     from transformers import GPT2LMHeadModel
     hf = GPT2LMHeadModel(hf_gpt2_config(model.config))
-    sd = {}
-    for k, v in model.state_dict().items():
-        if k == "lm_head.weight": continue                          # tied to wte
-        for a, b in _HF_NAMES: k = k.replace(a, b)
-        sd[k] = v.t() if k.endswith(_CONV1D) else v
-    missing, unexpected = hf.load_state_dict(sd, strict=False)
+    missing, unexpected = hf.load_state_dict(to_gpt2_weights(model), strict=False)
     if unexpected or [m for m in missing if not (_is_hf_buffer(m) or m == "lm_head.weight")]:
         raise RuntimeError(f"weight layout mismatch: missing {missing}, unexpected {unexpected}")
     hf.tie_weights()
@@ -212,27 +233,19 @@ def to_hf_gpt2(model: GPT):
 def from_hf_gpt2(hf) -> GPT:
     "A `GPT` holding the weights of a `transformers.GPT2LMHeadModel`."
     h = hf.config
-    model = GPT(GPTConfig(vocab_size=h.vocab_size, block_size=h.n_positions, n_layer=h.n_layer, n_head=h.n_head,
-                          d_model=h.n_embd, dropout=0.0))
-    ours = {}
-    for k, v in hf.state_dict().items():
-        if _is_hf_buffer(k) or k == "lm_head.weight": continue
-        kk = k
-        for a, b in _HF_NAMES: kk = kk.replace(b, a)
-        ours[kk] = v.t() if k.endswith(_CONV1D) else v
-    ours["lm_head.weight"] = ours["emb.wte.weight"]
-    model.load_state_dict(ours)
-    return model.eval()
+    return from_gpt2_weights(hf.state_dict(), GPTConfig(vocab_size=h.vocab_size, block_size=h.n_positions, n_layer=h.n_layer,
+                                                        n_head=h.n_head, d_model=h.n_embd, dropout=0.0))
 
 # %% ../nbs/05_transformer.ipynb #01e3aeec
 MODEL_FORMAT = "pretrain_nb-model"
 
-def save_model(model: GPT, path) -> Path:
-    "Write the model's weights and configuration as one `.safetensors` file, atomically (a tied head is stored once)."
+def save_model(model: GPT, path, tokenizer=None, **metadata: str) -> Path:
+    "Write the model's weights and configuration — and its tokenizer, if given — as one `.safetensors` file, atomically (a tied head is stored once)."
     from safetensors.torch import save
     weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     if model.config.tie_weights: weights.pop("lm_head.weight")          # the very tensor of emb.wte.weight
-    meta = {"format": MODEL_FORMAT, "version": "2", "config": json.dumps(asdict(model.config))}
+    meta = {**metadata, "format": MODEL_FORMAT, "version": "2", "config": json.dumps(asdict(model.config))}
+    if tokenizer is not None: meta["tokenizer"] = tokenizer.dumps()
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, save(weights, metadata=meta))
 
@@ -247,18 +260,26 @@ def load_model_state(model: GPT, state: dict) -> GPT:
     model.load_state_dict(state["model"])
     return model
 
-def load_model(path, map_location="cpu") -> GPT:
-    "Rebuild a `GPT` from a file written by `save_model`."
+def read_model_file(path, map_location="cpu") -> tuple[dict, dict]:
+    "The metadata and the tensors of a file `save_model` wrote; anything else is refused with what it looks like and what reads it."
     from safetensors import safe_open
     path = Path(path)
+    if path.is_dir(): raise BadInput(f"{path} is a folder, not a model file; pretrain_nb.load reads run folders and exported folders")
     if not path.is_file(): raise NotFound(f"no model file at {path}")
+    with open(path, "rb") as f: head = f.read(4)
+    if head[:2] == b"PK":                                                # a zip: what torch.save writes
+        raise BadInput(f"{path} is a training checkpoint (torch.save), not a model file; load it with pretrain_nb.load")
     try:
         with safe_open(str(path), framework="pt", device=str(map_location)) as f:
             meta, weights = f.metadata() or {}, {k: f.get_tensor(k) for k in f.keys()}
     except Exception as e:
-        raise BadInput(f"{path} is not a readable model file ({type(e).__name__}: {str(e)[:100]}); it may be truncated, "
-                       f"or a training checkpoint (load those with pretrain_nb.train.load_run_model)") from None
+        raise BadInput(f"{path} is not a readable model file ({type(e).__name__}: {str(e)[:100]}); it may be truncated") from None
     if meta.get("format") != MODEL_FORMAT: raise BadInput(f"{path} is a safetensors file, but not a pretrain_nb model (no format in its metadata)")
+    return meta, weights
+
+def load_model(path, map_location="cpu") -> GPT:
+    "Rebuild a `GPT` from a file written by `save_model`."
+    meta, weights = read_model_file(path, map_location)
     config = GPTConfig(**json.loads(meta["config"]))
     if config.tie_weights: weights["lm_head.weight"] = weights["emb.wte.weight"]
     return load_model_state(GPT(config), {"config": asdict(config), "model": weights})

@@ -253,12 +253,16 @@ class Tokenizer:
         body = json.dumps(self._payload(), sort_keys=True, ensure_ascii=True)
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
-    def save(self, path: str | os.PathLike) -> Path:
-        "Write a versioned, human-readable JSON file (atomically)."
+    def dumps(self) -> str:
+        "The tokenizer as versioned, human-readable JSON text: what `save` writes, and what checkpoints and saved models carry."
         doc = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "type": self.kind, **self._payload(),
                "fingerprint": self.fingerprint}
+        return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+    def save(self, path: str | os.PathLike) -> Path:
+        "Write `dumps()` to a file (atomically)."
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+        atomic_write(path, self.dumps())
         return Path(path)
 
     @classmethod

@@ -128,7 +128,7 @@ def outside(run: Path) -> dict:
 def load_ok(run: Path) -> int:
     "The latest checkpoint loads and verifies; its step."
     sys.path.insert(0, str(ROOT))
-    from pretrain_nb.train import load_checkpoint
+    from pretrain_nb.trainer import load_checkpoint
     return load_checkpoint(run)["step"]
 
 def final_state(run: Path, step: int) -> dict:
@@ -166,6 +166,19 @@ def _():
     before = tree_hash(SANDBOX, exclude=(SANDBOX / "hf",))
     one_line(cli(small_run(out) + ["--force"]), 2, "is not empty and is not a pretrain_nb run folder")
     untouched(before, SANDBOX, exclude=(SANDBOX / "hf",))
+
+@case("a second data file with no --out trains in a folder of its own (runs/tiny-<data>); the first run is untouched")
+def _():
+    (SANDBOX / "more").mkdir(exist_ok=True)
+    (SANDBOX / "more" / "second.txt").write_text((USER / "corpus.txt").read_text()[::-1])
+    def train(data): return ["train", "--data", str(data), *SMALL, "--max-steps", "10", "--eval-interval", "5", "--ckpt-interval", "5", "--quiet"]
+    ok_run(cli(train(USER / "corpus.txt")))                      # no --out: the folder is named after the preset and the data
+    first = RUNS / "tiny-corpus"
+    need(load_ok(first) == 10, "the first run has no checkpoint at step 10 in runs/tiny-corpus")
+    before = tree_hash(first)
+    ok_run(cli(train(SANDBOX / "more" / "second.txt")))
+    untouched(before, first)
+    need(load_ok(RUNS / "tiny-second") == 10, "the second run has no checkpoint in runs/tiny-second")
 
 @case("a first run never deletes the user's *.bin files or meta.json in --out/data")
 def _():
@@ -291,7 +304,7 @@ def _():
 
 # ================================================================ 4. the non-finite guard
 GRADS_BLOW_UP = """
-    import torch, pretrain_nb.train as T
+    import torch, pretrain_nb.trainer as T
     _step = T.Trainer.train_step
     def train_step(self):                   # a model that diverges at a high learning rate: from step 25 on, infinite gradients
         if self.cfg.lr > 5e-3 and self.step >= 24 and not getattr(self, "_hooked", False):
@@ -324,7 +337,7 @@ def _():
 def _():
     out = fresh("nan-loss")
     fault = """
-        import torch, pretrain_nb.train as T
+        import torch, pretrain_nb.trainer as T
         _step = T.Trainer.train_step
         def train_step(self):
             if self.step == 33:
@@ -338,7 +351,7 @@ def _():
 @case("a real bug (not a user's mistake) still shows its traceback")
 def _():
     out = fresh("bug")
-    r = with_fault("import pretrain_nb.train as T\nT.Trainer.evaluate = lambda self: 1 / 0\n", small_run(out, 10))
+    r = with_fault("import pretrain_nb.trainer as T\nT.Trainer.evaluate = lambda self: 1 / 0\n", small_run(out, 10))
     need(r.returncode == 1 and "Traceback" in r.stderr and "ZeroDivisionError" in r.stderr, f"exit {r.returncode}: {r.stderr[-300:]!r}")
 
 @case("--debug shows the traceback of a user error too")
@@ -372,7 +385,7 @@ def _():
 def _():
     out = fresh("second-signal")
     fault = """
-        import sys, time, pretrain_nb.train as T
+        import sys, time, pretrain_nb.trainer as T
         _save = T.save_checkpoint
         def slow_save(folder, state, keep=2):
             if state["step"] > 10: print("saving", flush=True); time.sleep(30)
@@ -417,7 +430,7 @@ def _():
     one_line(cli(["train", "--out", out, "--resume", "--max-steps", "40", "--quiet"]), 2, "--resume ckpt-0000020.pt")
     ok_run(cli(["train", "--out", out, "--resume", "ckpt-0000020.pt", "--max-steps", "40", "--quiet"]))
     need(load_ok(out) == 40, "latest is not the resumed run's last checkpoint")
-    from pretrain_nb.train import load_checkpoint
+    from pretrain_nb.trainer import load_checkpoint
     load_checkpoint(out / "ckpt-0000030.pt")                       # the damaged step-30 file was replaced by the resumed run's
 
 @case("a truncated checkpoint: one line, exit 2")
@@ -442,7 +455,7 @@ def _():
 def _():
     out = base_run()
     sys.path.insert(0, str(ROOT))
-    from pretrain_nb.train import load_checkpoint, save_checkpoint
+    from pretrain_nb.trainer import load_checkpoint, save_checkpoint
     s = load_checkpoint(out); s["model_config"] = {**s["model_config"], "vocab_size": 2**26, "d_model": 2**18, "n_head": 2}
     bad = RUNS / "huge-config-bad"; bad.mkdir(exist_ok=True); save_checkpoint(bad, s)
     t = time.time()
@@ -451,7 +464,7 @@ def _():
 
 @case("a checkpoint with an unknown model_config field: one line, exit 2")
 def _():
-    from pretrain_nb.train import load_checkpoint, save_checkpoint
+    from pretrain_nb.trainer import load_checkpoint, save_checkpoint
     s = load_checkpoint(base_run()); s["model_config"] = {**s["model_config"], "n_layers": 3}
     bad = RUNS / "typo-config"; bad.mkdir(exist_ok=True); save_checkpoint(bad, s)
     one_line(cli(["sample", "--ckpt", bad]), 2, "has an invalid model_config")
@@ -522,10 +535,10 @@ def _(): mistake(["train", "--out", base_run(), "--resume", "--n-layer", "3", "-
 @case("generate() with an empty prompt: a one-line error, not an IndexError; sample_text('') starts a new document")
 def _():
     import torch
-    from pretrain_nb.train import load_run_model
+    from pretrain_nb.api import load
     from pretrain_nb.generate import generate, sample_text
     from pretrain_nb.core import UserError
-    m, tok, _ = load_run_model(base_run())
+    loaded = load(base_run()); m, tok = loaded.model, loaded.tokenizer
     try: generate(m, torch.zeros(1, 0, dtype=torch.long), 5); raise CaseFailed("an empty prompt was accepted")
     except UserError as e: need("at least one token" in str(e) and "\n" not in str(e), str(e))
     need(isinstance(sample_text(m, tok, "", 5, seed=0), str), "sample_text('') failed")

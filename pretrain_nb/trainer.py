@@ -5,92 +5,113 @@
 # %% ../nbs/08_train.ipynb #b4e4d385
 from __future__ import annotations
 import contextlib, dataclasses, gc, hashlib, json, math, os, random, re, signal, sys, time, warnings
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .core import (default_device, as_device, autocast_dtype, seed_everything, human_count, agg_figure, figure_png,
-                              atomic_write, OwnedFolder, UserError, BadInput, NotFound, show_widget, progress_bar)
+                              atomic_write, OwnedFolder, UserError, auto_threads, cpu_threads, BadInput, NotFound, show_widget, progress_bar)
 from .tokenizer import Tokenizer, BPETokenizer, CharTokenizer, load_tokenizer
 from .data import (load_corpus, split_corpus, prepare, TokenLoader, corpus_stats, describe_source, datasets_progress,
-                              training_sample, is_prepared, read_prepared)
+                              training_sample, is_prepared, read_prepared, open_shard)
 from .model import GPT, GPTConfig, gpt_config, flops_per_token, estimate_mfu, device_peak_flops, PRESETS as MODEL_PRESETS
 from .optim import make_optimizer, cosine_lr, wsd_lr, OPTIMIZERS
 from .generate import sample_text
 from .distributed import setup_distributed, teardown_distributed, all_reduce_mean, all_reduce_max, barrier, DistInfo
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'RESUMABLE', 'CKPT_FORMAT', 'CKPT_VERSION', 'LOGGERS', 'TrainConfig', 'make_config', 'config_changes',
-           'saved_config', 'state_checksum', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint',
-           'model_from_checkpoint', 'load_run_model', 'Callback', 'MetricsLogger', 'read_metrics', 'plot_run',
-           'LiveLossWidget', 'TrainingStopped', 'RunInterrupted', 'plan_batches', 'Trainer', 'train',
-           'TensorBoardLogger', 'WandbLogger', 'make_loggers']
+__all__ = ['TRAIN_PRESETS', 'GROUPS', 'RESUMABLE', 'CKPT_FORMAT', 'CKPT_VERSION', 'LOGGERS', 'opt', 'TrainConfig', 'data_name',
+           'default_out', 'make_config', 'auto_vocab_size', 'config_changes', 'saved_config', 'state_checksum',
+           'save_checkpoint', 'find_checkpoint', 'load_checkpoint', 'model_from_checkpoint', 'Callback',
+           'MetricsLogger', 'read_metrics', 'plot_run', 'LiveLossWidget', 'TrainingStopped', 'RunInterrupted',
+           'plan_batches', 'Trainer', 'train', 'TensorBoardLogger', 'WandbLogger', 'make_loggers']
 
-# %% ../nbs/08_train.ipynb #c420e64b
+# %% ../nbs/08_train.ipynb #f068a4a4
+def opt(default, group: str, help: str):
+    "A `TrainConfig` field: its default, its group on the command line, and a one-line meaning (what `--help` prints)."
+    return field(default=default, metadata={"group": group, "help": help})
+
 @dataclass
 class TrainConfig:
-    "Every choice of a training run."
+    "Every choice of a training run (each field is also a `pretrain_nb train` option: `--max-steps 500`)."
     # data and tokenizer
-    data: str = "stdlib"              # 'stdlib', a file/folder/glob, 'hf:NAME', or a folder `pretrain_nb prepare` wrote
-    data_config: str | None = None    # the dataset's configuration on the Hub (e.g. 'sample-10BT' of fineweb-edu)
-    streaming: bool = False           # read the corpus as a stream: one pass, flat memory, for corpora larger than RAM
-    max_tokens: int | None = None     # stop preparing after this many training tokens
-    tokenizer_sample: int = 100_000_000   # characters of training text the BPE is trained on (the start of the corpus)
-    text_field: str = "text"
-    val_fraction: float = 0.1
-    tokenizer: str = "bpe"            # 'bpe' or 'char'
-    vocab_size: int = 4096            # BPE vocabulary (char: set by the data)
+    data: str = opt("stdlib", "data", "the corpus: 'stdlib', a .txt/.jsonl/.parquet file, folder or glob, 'hf:NAME', or a folder `pretrain_nb prepare` wrote")
+    data_config: str | None = opt(None, "data", "the dataset's configuration on the Hub, e.g. sample-10BT of fineweb-edu (none: the dataset's default)")
+    streaming: bool = opt(False, "data", "read the corpus as a stream: one pass, flat memory, for corpora larger than RAM")
+    max_tokens: int | None = opt(None, "data", "stop preparing after this many training tokens (none: all of them)")
+    tokenizer_sample: int = opt(100_000_000, "data", "characters of training text the BPE is trained on (the start of the corpus)")
+    text_field: str = opt("text", "data", "the column that holds the text")
+    val_fraction: float = opt(0.1, "data", "the share of documents held out for validation")
+    tokenizer: str = opt("bpe", "data", "'bpe' (byte-level) or 'char'")
+    vocab_size: int | None = opt(None, "data", "the BPE vocabulary (none: 4,096, fewer for a small corpus)")
     # model
-    model: str = "tiny"               # a model preset (pretrain_nb.model.PRESETS)
-    n_layer: int | None = None
-    n_head: int | None = None
-    d_model: int | None = None
-    block_size: int | None = None
-    dropout: float = 0.0
-    # optimizer and schedule
-    optimizer: str = "adamw8bit"
-    lr: float = 2e-3
-    min_lr: float | None = None       # default lr / 10
-    weight_decay: float = 0.1
-    beta1: float = 0.9
-    beta2: float = 0.95
-    grad_clip: float = 1.0
-    schedule: str = "cosine"          # 'cosine' or 'wsd'
-    warmup_steps: int = 100
-    # batches and length
-    batch_size: int = 16              # sequences per forward pass on one device (the micro-batch)
-    grad_accum: int = 1               # micro-batches per optimizer step (the global batch is batch_size × grad_accum sequences)
-    batch_tokens: int | None = None   # or: the global batch in tokens; accumulation is then worked out for the world size
-    max_steps: int = 1000
-    time_budget: float | None = None  # minutes; fits max_steps to the budget after a short measurement
-    loader_mode: str = "random"
+    model: str = opt("tiny", "model", "a model preset: tiny, small, gpt2-124m, gpt2-350m, gpt2-774m, gpt2-1558m")
+    n_layer: int | None = opt(None, "model", "Transformer blocks (none: the model preset's)")
+    n_head: int | None = opt(None, "model", "attention heads per block (none: the model preset's)")
+    d_model: int | None = opt(None, "model", "the width of the residual stream (none: the model preset's)")
+    block_size: int | None = opt(None, "model", "the context length in tokens (none: the model preset's)")
+    dropout: float = opt(0.0, "model", "dropout probability (0 for pre-training)")
+    # optimizer
+    optimizer: str = opt("adamw8bit", "optimizer", "adamw8bit, adamw or adamw8bit-ref")
+    lr: float = opt(2e-3, "optimizer", "the peak learning rate")
+    min_lr: float | None = opt(None, "optimizer", "the learning rate at the end of the schedule (none: lr / 10)")
+    weight_decay: float = opt(0.1, "optimizer", "AdamW's decoupled weight decay (matrices only)")
+    beta1: float = opt(0.9, "optimizer", "AdamW's β1")
+    beta2: float = opt(0.95, "optimizer", "AdamW's β2")
+    grad_clip: float = opt(1.0, "optimizer", "clip the gradient's global norm to this")
+    # schedule and batches
+    schedule: str = opt("cosine", "schedule", "'cosine' or 'wsd' (warmup-stable-decay)")
+    warmup_steps: int = opt(100, "schedule", "steps of linear warm-up")
+    batch_size: int = opt(16, "schedule", "sequences per forward pass on one device (the micro-batch)")
+    grad_accum: int = opt(1, "schedule", "micro-batches per step: the global batch is batch_size × grad_accum sequences")
+    batch_tokens: int | None = opt(None, "schedule", "or: the global batch in tokens, accumulation worked out for the world size (none: batch_size × grad_accum sequences)")
+    max_steps: int = opt(1000, "schedule", "optimizer steps in the whole run")
+    time_budget: float | None = opt(None, "schedule", "minutes for the whole run: max_steps is fitted after 20 steps (none: no limit)")
+    loader_mode: str = opt("random", "schedule", "'random' windows or shuffled epochs of 'blocks'")
     # evaluation, checkpoints, logging
-    eval_interval: int = 200
-    eval_batches: int = 20
-    ckpt_interval: int = 200
-    log_interval: int = 10
-    loggers: str = ""                 # also log to: "tensorboard", "wandb" or both ("tensorboard,wandb")
-    sample_tokens: int = 200
-    sample_prompt: str = "def "
+    eval_interval: int = opt(200, "evaluation", "steps between evaluations")
+    eval_batches: int = opt(20, "evaluation", "validation batches per evaluation")
+    ckpt_interval: int = opt(200, "evaluation", "steps between checkpoints")
+    log_interval: int = opt(10, "evaluation", "steps between metrics records")
+    loggers: str = opt("", "evaluation", "also log to: tensorboard, wandb, or both (comma-separated)")
+    sample_tokens: int = opt(200, "evaluation", "tokens of text sampled at the end (0: none)")
+    sample_prompt: str | None = opt(None, "evaluation", "the prompt of that sample (none: the start of a validation document)")
+    max_bad_steps: int = opt(5, "evaluation", "stop after this many steps in a row whose loss or gradients are not finite")
     # machine
-    device: str = "auto"
-    precision: str = "auto"           # 'auto' (bf16 on capable GPUs), 'fp32', 'bf16', 'fp16'
-    compile: str = "auto"             # 'auto' (on for CUDA, off on CPU where it measured no faster), 'on', 'off'
-    seed: int = 0
-    parallel: str = "auto"            # under torchrun: 'ddp' (the default there) or 'fsdp' (FSDP2)
-    peak_tflops: float | None = None  # the device's peak for MFU, when the built-in table does not know it
-    out: str = "runs/tiny"
-    max_bad_steps: int = 5            # stop after this many steps in a row whose loss or gradients are not finite
+    device: str = opt("auto", "machine", "auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps")
+    precision: str = opt("auto", "machine", "auto (bf16 on capable GPUs), fp32, bf16 or fp16")
+    compile: str = opt("auto", "machine", "torch.compile: auto (on for CUDA), on or off")
+    threads: int | None = opt(None, "machine", "CPU threads for PyTorch (none: a measured choice for the model's size)")
+    seed: int = opt(0, "machine", "the seed of weights, batches and sampling")
+    parallel: str = opt("auto", "machine", "under torchrun: ddp (the default there) or fsdp")
+    out: str | None = opt(None, "machine", "the run folder (none: runs/PRESET-DATA, e.g. runs/tiny-stdlib)")
+    peak_tflops: float | None = opt(None, "machine", "the device's peak TFLOP/s for MFU (none: the built-in table's)")
 
 TRAIN_PRESETS = {
     "tiny": dict(n_layer=4, n_head=4, d_model=192, block_size=128, max_steps=800),   # ~5 minutes on 2 CPU cores
     "char-small": dict(tokenizer="char", model="tiny", n_layer=4, n_head=4, d_model=128, block_size=64, batch_size=12,
-                       lr=1e-3, max_steps=2000, warmup_steps=100, eval_interval=250, ckpt_interval=500, out="runs/char-small"),
+                       lr=1e-3, max_steps=2000, warmup_steps=100, eval_interval=250, ckpt_interval=500),   # nanoGPT's CPU recipe
     "gpt2-124m": dict(model="gpt2-124m", vocab_size=50257, block_size=1024, batch_size=16, batch_tokens=2**19, lr=6e-4,   # nanoGPT's ~0.5M tokens
-                      warmup_steps=700, max_steps=20000, eval_interval=500, ckpt_interval=1000, out="runs/gpt2-124m"),
+                      warmup_steps=700, max_steps=20000, eval_interval=500, ckpt_interval=1000),
 }
+GROUPS = ("data", "model", "optimizer", "schedule", "evaluation", "machine")
 
+def data_name(data) -> str:
+    "A short, file-system-safe name for a corpus: 'stdlib', a file's stem, a folder's name, a Hub dataset's last part."
+    s = str(data)
+    if s.startswith("hf:"): s = s[3:].rstrip("/").split("/")[-1]
+    else:
+        p = Path(s.rstrip("/"))
+        while p.name and re.search(r"[*?\[]", p.name): p = p.parent          # a glob: name it after its folder
+        s = p.stem if p.suffix else p.name
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", s).strip("-.") or "data"
+
+def default_out(preset: str, data) -> str:
+    "The run folder when none is given: one per preset and corpus, so a second corpus never lands in the first one's run."
+    return f"runs/{preset}-{data_name(data)}"
+
+# %% ../nbs/08_train.ipynb #5e1ff973
 def _coerce(name: str, value, typ):
     "Turn a string from the command line (or a JSON value) into the field's type, or say why not."
     typ = str(typ)
@@ -134,6 +155,7 @@ def make_config(preset: str = "tiny", config_file: str | None = None, base: dict
     values = dict(base) if base is not None else dict(TRAIN_PRESETS[preset])
     if config_file: values.update(_read_config_file(config_file))
     values.update(overrides)
+    if values.get("out") is None: values["out"] = default_out(preset, values.get("data", "stdlib"))   # one folder per preset and corpus
     known = {f.name: f.type for f in fields(TrainConfig)}
     unknown = sorted(set(values) - set(known))
     if unknown:
@@ -168,7 +190,9 @@ def _validate(c: TrainConfig):
     need(c.tokenizer_sample >= 1, f"tokenizer_sample must be ≥ 1, got {c.tokenizer_sample}")
     need(0 <= c.seed < 2**32, f"seed must be in [0, 2**32), got {c.seed}")
     need(c.tokenizer in ("bpe", "char"), f"tokenizer must be 'bpe' or 'char', got {c.tokenizer!r}")
-    need(c.tokenizer == "char" or c.vocab_size >= 257, f"vocab_size must be at least 257 for a byte-level BPE (256 bytes + end-of-text), got {c.vocab_size}")
+    need(c.tokenizer == "char" or c.vocab_size is None or c.vocab_size >= 257,
+         f"vocab_size must be at least 257 for a byte-level BPE (256 bytes + end-of-text), got {c.vocab_size}")
+    need(c.threads is None or c.threads >= 1, f"threads must be ≥ 1, got {c.threads}")
     need(c.model in MODEL_PRESETS, f"unknown model preset {c.model!r}; known: {', '.join(MODEL_PRESETS)}")
     need(c.optimizer in OPTIMIZERS, f"unknown optimizer {c.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
     need(c.schedule in ("cosine", "wsd"), f"schedule must be 'cosine' or 'wsd', got {c.schedule!r}")
@@ -187,7 +211,15 @@ def _validate(c: TrainConfig):
 
 RESUMABLE = frozenset({"lr", "min_lr", "schedule", "warmup_steps", "max_steps", "time_budget", "weight_decay", "beta1", "beta2",
                        "grad_clip", "eval_interval", "eval_batches", "ckpt_interval", "log_interval", "loggers", "sample_tokens",
-                       "sample_prompt", "max_bad_steps", "device", "precision", "compile", "parallel", "out", "peak_tflops"})
+                       "sample_prompt", "max_bad_steps", "device", "precision", "compile", "parallel", "out", "peak_tflops", "threads"})
+
+def auto_vocab_size(n_chars: int, requested: int | None = None) -> tuple[int, str | None]:
+    "The BPE vocabulary for a corpus of `n_chars` training characters: `requested` if given; else 4,096, fewer for a small corpus (with a note why)."
+    if requested is not None: return requested, None
+    size = min(4096, max(512, round(n_chars / 200 / 64) * 64))     # about 200 characters of text per vocabulary entry
+    if size == 4096: return size, None
+    return size, (f"the training text has {n_chars:,} characters: a {size:,}-token BPE vocabulary instead of 4,096, so that "
+                  f"every token is seen often enough to learn (set vocab_size to choose)")
 
 def config_changes(saved: dict, cfg: TrainConfig) -> tuple[dict, dict]:
     "What `cfg` changes in a run's `saved` config, as {key: (saved, new)}: the changes a resume may make, and those it may not."
@@ -325,13 +357,6 @@ def model_from_checkpoint(state: dict, where: str = "the checkpoint") -> GPT:
     model.load_state_dict(weights)
     return model
 
-def load_run_model(ckpt: str | os.PathLike, device=None) -> tuple[GPT, Tokenizer, dict]:
-    "The model (in eval mode), the tokenizer and the checkpoint itself, from a checkpoint file or a run folder's latest one."
-    dev = as_device(device) if device is not None else torch.device("cpu")
-    state = load_checkpoint(ckpt)
-    where = str(find_checkpoint(ckpt))
-    model = model_from_checkpoint(state, where).to(dev).eval()
-    return model, Tokenizer.loads(state.get("tokenizer"), f"the tokenizer in {where}"), state
 
 # %% ../nbs/08_train.ipynb #f17db724
 class Callback:
@@ -662,6 +687,7 @@ class _Setup:
         vocab = -(-self.tok.vocab_size // 64) * 64                     # padded to a multiple of 64: faster matmuls
         self.model_config = dataclasses.replace(mc, vocab_size=vocab, dropout=cfg.dropout)
         self.model = GPT(self.model_config).to(self.device)
+        self.threads = (cfg.threads or auto_threads(self.model.num_params(), "training")) if self.device.type == "cpu" else None
         T = self.model_config.block_size
         self.global_batch = cfg.batch_tokens // T if cfg.batch_tokens else cfg.batch_size * cfg.grad_accum     # sequences per step
         self.micro, self.accum = plan_batches(self.global_batch, cfg.batch_size, world)
@@ -709,8 +735,15 @@ class _Setup:
                 t0 = time.time()
                 texts = training_sample(source, cfg.text_field, cfg.val_fraction, cfg.seed, cfg.data_config, cfg.streaming,
                                         cfg.tokenizer_sample, include_validation=cfg.tokenizer == "char")   # char: every character the run will meet
-                self.tok = (BPETokenizer.train(texts, cfg.vocab_size, progress=self.progress) if cfg.tokenizer == "bpe"
-                            else CharTokenizer.train(texts))
+                vocab, note = auto_vocab_size(sum(map(len, texts)), cfg.vocab_size)
+                if note and cfg.tokenizer == "bpe": self._say(f"note: {note}")
+                with warnings.catch_warnings(record=True) as ws:
+                    warnings.simplefilter("always")
+                    self.tok = (BPETokenizer.train(texts, vocab, progress=self.progress) if cfg.tokenizer == "bpe"
+                                else CharTokenizer.train(texts))
+                for w in ws:                                              # a size the user asked for stays a warning
+                    if cfg.vocab_size is None: self._say(f"note: {w.message}")
+                    else: warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
                 self._say(f"trained a {cfg.tokenizer} tokenizer with {self.tok.vocab_size} tokens on {human_count(sum(map(len, texts)))} "
                           f"characters in {time.time() - t0:.1f}s")
             self.folder.update(tokenizer_key=key)
@@ -742,7 +775,7 @@ class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
         self.callbacks = [MetricsLogger(), *(make_loggers(cfg.loggers) if cfg.loggers else []), *callbacks]
         self.device = default_device() if cfg.device == "auto" else as_device(cfg.device)
         self.should_stop, self.bad_steps, self.skipped = False, 0, 0
-        self.dist, self.parallel, self.folder = DistInfo(), None, None
+        self.dist, self.parallel, self.folder, self.threads = DistInfo(), None, None, None
         self.resumed_from, self.changes, self.last_checkpoint = None, {}, None
         self.stop_signal, self._graceful, self._bad_since = None, False, None
         self._t0 = time.time()                                           # the time budget counts from here
@@ -765,7 +798,7 @@ class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
         "Train to `max_steps` (or the time budget); returns the final evaluation."
         with self._signals():
             if not hasattr(self, "model"): self._setup(resume, force)
-            return self._fit()
+            with cpu_threads(self.threads): return self._fit()
 
     def _fit(self) -> dict:
         c = self.cfg
@@ -773,10 +806,15 @@ class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
         n = self.model.num_params()
         T, W = self.model_config.block_size, self.dist.world_size
         self._say(f"model: {human_count(n)} parameters, {self.model_config.n_layer} layers × {self.model_config.d_model}, "
-                  f"context {T}; device {self.device}; optimizer {c.optimizer}; {human_count(self.stats['train']['tokens'])} training tokens")
+                  f"context {T}; device {self.device}" + (f" ({self.threads} threads)" if self.threads else "") + f"; optimizer {c.optimizer}; {human_count(self.stats['train']['tokens'])} training tokens")
         self._say(f"batch: {self.global_batch * T:,} tokens per step = {W} process{'es' if W > 1 else ''} × {self.accum} "
                   f"micro-batch{'es' if self.accum > 1 else ''} × {self.micro} sequences × {T} tokens" +
                   (f"; MFU against {self.peak_note}" if self.peak_flops else ""))
+        epochs = c.max_steps * self.global_batch * T / max(1, self.stats["train"]["tokens"])
+        if epochs > 4:
+            self._say(f"note: {c.max_steps:,} steps of {self.global_batch * T:,} tokens read the {self.stats['train']['tokens']:,} training "
+                      f"tokens {epochs:.0f} times: expect the model to memorise them (the validation loss stops falling, then rises); "
+                      f"a smaller model (--n-layer, --d-model), a smaller vocabulary, fewer steps or more text would suit this corpus better")
         callbacks = self.callbacks if self.dist.is_main else [cb for cb in self.callbacks if not getattr(cb, "main_only", False)]
         for cb in callbacks: cb.on_train_begin(self)
         t_start, first_step, due = time.time(), self.step, False
@@ -811,6 +849,13 @@ class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
             if self.dist.is_main and self.folder is not None: self.folder.unlock()
         return last_eval or {}
 
+    def default_prompt(self, n_tokens: int = 8) -> str:
+        "The start of the first validation document: a prompt in the corpus's own language (code, prose, …) for the closing sample."
+        shards = read_prepared(self.data_dir)["splits"]["validation"]["shards"]
+        ids = [int(i) for i in open_shard(self.data_dir / shards[0][0])[:64]]
+        ids = ids[:ids.index(self.tok.eot_id)] if self.tok.eot_id in ids else ids
+        return self.tok.decode(ids[:n_tokens])
+
     def _fit_to_budget(self, elapsed: float):
         "After 20 steps, set max_steps so the whole run (with evals) fits the time budget."
         per_step = elapsed / 20
@@ -842,7 +887,9 @@ def train(cfg: TrainConfig, resume: bool | str = False, force: bool = False, cal
             t.setup(resume, force)
             t.fit()
         if cfg.sample_tokens and progress and t.dist.is_main and t.parallel != "fsdp":
-            text = sample_text(t.model, t.tok, cfg.sample_prompt, cfg.sample_tokens, seed=cfg.seed)
+            prompt = cfg.sample_prompt if cfg.sample_prompt is not None else t.default_prompt()
+            threads = cfg.threads or auto_threads(t.model.num_params(), "sampling") if t.device.type == "cpu" else None
+            with cpu_threads(threads): text = sample_text(t.model, t.tok, prompt, cfg.sample_tokens, seed=cfg.seed)
             print("\n--- sample ---\n" + text + "\n--------------")
         t.close(ok=True)
     finally:
