@@ -5,12 +5,13 @@
     python .ci/book_stats.py --update   # write it into nbs/index.ipynb (between the book-stats markers)
     python .ci/book_stats.py --check    # exit 1 if the table in nbs/index.ipynb is out of date, or a teaching chapter has
                                         # under 900 words of prose, no figure, fewer than two exercises, or a saved output
-                                        # with a frozen progress bar or a warning
+                                        # with a frozen progress bar or a warning, or a cell that mixes imports with other
+                                        # code (nbdev's docs processing runs every cell that imports, on its own)
 
 Words are counted in markdown cells (code, math and HTML left out); a figure is a saved image output (PNG or SVG) of a
 code cell; an exercise is a markdown cell that starts with "**Exercise".
 """
-import json, re, sys
+import ast, json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,6 +23,16 @@ def words(md: str) -> int:
     md = re.sub(r"<[^>]+>|`[^`]*`|\[([^\]]*)\]\([^)]*\)", r" \1 ", md)
     return len(re.findall(r"[A-Za-z][A-Za-z'’-]*", md))
 
+def mixes_imports(source: str) -> bool:
+    """True for a cell nbdev's docs processing would run out of context: it imports (anywhere, even inside a function)
+    and does something else too. Exported cells are run whole on purpose; those are fine."""
+    directives = " ".join(l for l in source.splitlines() if l.startswith("#|"))
+    if re.search(r"\bexport|exec_doc|eval:\s*false", directives): return False
+    try: tree = ast.parse("\n".join(l for l in source.splitlines() if not l.lstrip().startswith(("%", "!"))))
+    except SyntaxError: return False
+    imports = (ast.Import, ast.ImportFrom)
+    return any(isinstance(n, imports) for n in ast.walk(tree)) and any(not isinstance(n, imports) for n in tree.body)
+
 def stats(nb_path: Path) -> dict:
     nb = json.loads(nb_path.read_text())
     md = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
@@ -31,7 +42,8 @@ def stats(nb_path: Path) -> dict:
            if re.search(r"\b0%\||Warning", "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")))]
     title = next((re.sub(r"^#\s*", "", m.splitlines()[0]) for m in md if m.startswith("# ")), nb_path.stem)
     return {"chapter": nb_path.stem, "title": title, "words": sum(map(words, md)), "figures": figs, "code_cells": len(code),
-            "exercises": sum(m.lstrip().startswith("**Exercise") for m in md), "dirty_outputs": len(bad)}
+            "exercises": sum(m.lstrip().startswith("**Exercise") for m in md), "dirty_outputs": len(bad),
+            "mixed_imports": [c.get("id") for c in code if mixes_imports("".join(c["source"]))]}
 
 def table(rows) -> str:
     out = ["| chapter | words of prose | figures | code cells | exercises |", "|---|---|---|---|---|"]
@@ -66,6 +78,8 @@ def main():
             if teaching and r["words"] < 900: problems.append(f"{r['chapter']}: {r['words']} words of prose (fewer than 900)")
             if teaching and r["figures"] < 1: problems.append(f"{r['chapter']}: no figure")
             if teaching and r["exercises"] < 2: problems.append(f"{r['chapter']}: {r['exercises']} exercises (fewer than 2)")
+            if r["mixed_imports"]: problems.append(f"{r['chapter']}: cells {', '.join(r['mixed_imports'])} mix imports with "
+                                                   "other code (nbdev's docs processing runs them alone): split them")
             if r["dirty_outputs"]: problems.append(f"{r['chapter']}: {r['dirty_outputs']} saved outputs with a progress bar or a warning")
         for p in problems: print("FAIL  " + p)
         sys.exit(1 if problems else 0)

@@ -2,7 +2,7 @@
 """GPU measurements (run by bench/gpu.sh; each section prints a Markdown table and appends JSON to --json).
 
     python bench/gpu.py model    # GPT-2 124M training step: eager vs torch.compile, fused AdamW vs bitsandbytes 8-bit; tokens/s, MFU, peak memory
-    python bench/gpu.py optim    # the optimizer step alone on 124M parameters: fused AdamW vs bitsandbytes AdamW8bit; state bytes/param
+    python bench/gpu.py optim    # the optimizer step alone on 124M parameters: fused AdamW vs bitsandbytes AdamW8bit vs Muon; state bytes/param
     python bench/gpu.py agree    # our 8-bit AdamW (reference) on CUDA vs bitsandbytes' CUDA kernel: codes, block maxima, parameters
 
 Ratios are against a baseline measured in the same process; nothing is asserted on time.
@@ -69,8 +69,12 @@ def optim_section(a):
     n = sum(p.numel() for p in params)
     for p in params: p.grad = torch.randn_like(p) * 1e-3
     rows = []
+    from pretrain_nb.optim import Muon
+    muon_groups = [{"params": [p for p in params[2:] if p.dim() == 2], "muon": True},        # the blocks' matrices
+                   {"params": params[:2] + [p for p in params[2:] if p.dim() < 2], "muon": False}]
     for label, make in (("fused AdamW (fp32 state)", lambda: torch.optim.AdamW(params, lr=1e-4, fused=True)),
-                        ("bitsandbytes AdamW8bit", lambda: bnb.optim.AdamW8bit(params, lr=1e-4))):
+                        ("bitsandbytes AdamW8bit", lambda: bnb.optim.AdamW8bit(params, lr=1e-4)),
+                        ("pretrain_nb Muon (bf16 Newton–Schulz) + AdamW", lambda: Muon(muon_groups, lr=1e-4))):
         torch.cuda.synchronize(); before = torch.cuda.memory_allocated()
         opt = make(); opt.step(); torch.cuda.synchronize()
         state = optimizer_state_bytes(opt)

@@ -10,9 +10,10 @@ import torch.nn.functional as F
 from torch import nn
 from einops import rearrange, einsum
 from .core import agg_figure, figure_png, BadInput, show_widget
+from .embeddings import GPTConfig
 
 # %% auto #0
-__all__ = ['causal_mask', 'explicit_attention', 'CausalSelfAttention', 'AttentionWidget']
+__all__ = ['causal_mask', 'explicit_attention', 'rope_angles', 'apply_rope', 'rms', 'CausalSelfAttention', 'AttentionWidget']
 
 # %% ../nbs/04_attention.ipynb #50fdc9de
 def causal_mask(T: int, device=None) -> torch.Tensor:
@@ -29,29 +30,52 @@ def explicit_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropou
     y = einsum(F.dropout(weights, dropout_p, training), v, "b h i j, b h j d -> b h i d")
     return y, weights
 
+# %% ../nbs/04_attention.ipynb #cfdf6566
+def rope_angles(T: int, d_head: int, base: float = 10000.0) -> tuple[torch.Tensor, torch.Tensor]:
+    "cos and sin of the angle m·θ_i for positions m < T and pairs i < d_head/2, θ_i = base^(-2i/d_head): two (T, d_head/2) tensors."
+    theta = base ** (-torch.arange(0, d_head, 2, dtype=torch.float32) / d_head)       # (d_head/2,): fast to slow
+    angle = torch.arange(T, dtype=torch.float32)[:, None] * theta[None, :]          # (T, d_head/2)
+    return angle.cos(), angle.sin()
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    "Rotate each pair (x_i, x_{i+d/2}) of x (…, T, d) by its position's angle; cos and sin are (T, d/2)."
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half].float(), x[..., half:].float()
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).type_as(x)
+
+def rms(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    "x divided by its root mean square over the last dimension (QK-norm: no learned gain)."
+    return F.rms_norm(x, (x.shape[-1],), eps=eps)
+
 # %% ../nbs/04_attention.ipynb #45cf58af
 class CausalSelfAttention(nn.Module):
-    "Multi-head causal self-attention: W^Q, W^K, W^V (stacked in `qkv`) and W^O (`proj`)."
-    def __init__(self, d_model: int, n_head: int, dropout: float = 0.0, bias: bool = True):
+    "Multi-head causal self-attention: W^Q, W^K, W^V (stacked in `qkv`) and W^O (`proj`); rotary positions and QK-norm if the config asks."
+    def __init__(self, config: GPTConfig):
         super().__init__()
-        if d_model % n_head:
-            raise BadInput(f"d_model={d_model} is not divisible by n_head={n_head}; each head gets d_model/n_head "
-                             f"dimensions, so pick e.g. n_head={next(h for h in range(n_head, 0, -1) if d_model % h == 0)}")
-        self.n_head, self.dropout = n_head, dropout
+        c = config
+        self.n_head, self.dropout, self.qk_norm = c.n_head, c.dropout, c.qk_norm
         self.use_sdpa = True                                     # False: always the explicit path (for comparison)
-        self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)    # [W^Q | W^K | W^V]
-        self.proj = nn.Linear(d_model, d_model, bias=bias)       # W^O
-        self.resid_drop = nn.Dropout(dropout)
+        self.qkv = nn.Linear(c.d_model, 3 * c.d_model, bias=c.bias)    # [W^Q | W^K | W^V]
+        self.proj = nn.Linear(c.d_model, c.d_model, bias=c.bias)       # W^O
+        self.resid_drop = nn.Dropout(c.dropout)
+        if c.pos == "rope":                                      # the angles of every position, once (not saved: they are a formula)
+            cos, sin = rope_angles(c.block_size, c.d_head, c.rope_base)
+            self.register_buffer("rope_cos", cos, persistent=False); self.register_buffer("rope_sin", sin, persistent=False)
+        else: self.rope_cos = self.rope_sin = None
 
     def forward(self, x: torch.Tensor, return_weights: bool = False, cache: dict | None = None):
         "(B, T, d) → (B, T, d); with `return_weights`, also the (B, H, T, T) weights; `cache` holds past keys and values."
         q, k, v = rearrange(self.qkv(x), "b t (three h d) -> three b h t d", three=3, h=self.n_head)
+        past = cache["k"].shape[2] if cache is not None and "k" in cache else 0     # positions already in the cache
+        if self.qk_norm: q, k = rms(q), rms(k)
+        if self.rope_cos is not None:                            # rotate by the absolute positions past … past + T - 1
+            cos, sin = self.rope_cos[past:past + q.shape[2]], self.rope_sin[past:past + q.shape[2]]
+            q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         p = self.dropout if self.training else 0.0
-        if cache is not None and "k" in cache:                 # decoding: attend to the cached past as well
+        if past:                                                 # decoding: attend to the cached past as well
             k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
         if cache is not None: cache["k"], cache["v"] = k, v
-        past = k.shape[2] - q.shape[2]
-        if past:                                               # new queries see all past keys and the causal part of the new ones
+        if past:                                                 # new queries see all past keys and the causal part of the new ones
             mask = torch.ones(q.shape[2], k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=past)
             y, w = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p), None
         elif return_weights or not self.use_sdpa:

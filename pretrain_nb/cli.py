@@ -69,7 +69,7 @@ def _add_config_options(p: argparse.ArgumentParser, exclude: tuple[str, ...] = (
     for f in config_fields():
         if f["name"] in exclude: continue
         flag, g = "--" + f["name"].replace("_", "-"), groups[f["group"]]
-        if f["type"] == "bool": g.add_argument(flag, dest=f["name"], action=argparse.BooleanOptionalAction, default=None, help=option_help(f))
+        if f["type"] in ("bool", "bool | None"): g.add_argument(flag, dest=f["name"], action=argparse.BooleanOptionalAction, default=None, help=option_help(f))
         else: g.add_argument(flag, dest=f["name"], metavar=f["type"].replace(" | None", "").upper(), default=None, help=option_help(f))
 
 def _config_overrides(a) -> dict:
@@ -140,7 +140,8 @@ def cmd_export_hf(a):
         warnings.simplefilter("always")
         out = load(a.ckpt).export_hf(a.out)
     for w in ws: print(f"pretrain_nb: note: {w.message}", file=sys.stderr)
-    print(f"wrote a transformers GPT2LMHeadModel and its tokenizer to {out}")
+    arch = json.loads((Path(out) / "config.json").read_text())["architectures"][0]      # GPT2LMHeadModel, LlamaForCausalLM or Qwen3ForCausalLM
+    print(f"wrote a transformers {arch} and its tokenizer to {out}")
 
 # %% ../nbs/12_cli.ipynb #21c868ad
 def _memory_probe(preset: str, opt_name: str, batch: str, block: str):
@@ -281,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--memory-preset", default="gpt2-124m", metavar="NAME", help="the model preset whose peak memory is measured with each optimizer; none skips it (default: gpt2-124m)")
     _add_config_options(b, exclude=("compile",))
     b.set_defaults(func=cmd_bench)
-    e = sub.add_parser("export-hf", help="write a run as a transformers GPT-2 model folder with its tokenizer", allow_abbrev=False)
+    e = sub.add_parser("export-hf", help="write a run as a transformers model folder (GPT-2, Llama or Qwen3 layout) with its tokenizer", allow_abbrev=False)
     e.add_argument("--ckpt", required=True, metavar="PATH", help="a run folder (its latest checkpoint), a checkpoint file or a saved model")
     e.add_argument("--out", required=True, metavar="FOLDER", help="the folder to write (an earlier export there is replaced; a folder of other files is refused)")
     e.set_defaults(func=cmd_export_hf)

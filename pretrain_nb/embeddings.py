@@ -4,22 +4,63 @@
 
 # %% ../nbs/03_embeddings.ipynb #ed853ba6
 from __future__ import annotations
+from dataclasses import dataclass
 import torch
 from torch import nn
 from .core import BadInput
 
 # %% auto #0
-__all__ = ['Embeddings']
+__all__ = ['GPTConfig', 'Embeddings']
+
+# %% ../nbs/03_embeddings.ipynb #40a16a5f
+@dataclass
+class GPTConfig:
+    "Everything that shapes a GPT: its sizes, and one field per design choice (the defaults are GPT-2's)."
+    vocab_size: int = 4096
+    block_size: int = 256             # T_max, the context length
+    n_layer: int = 4                  # L
+    n_head: int = 4                   # H
+    d_model: int = 256                # d
+    dropout: float = 0.0
+    bias: bool = True                 # biases in the linear layers and LayerNorms
+    tie_weights: bool = True          # W^LM = W^Eᵀ
+    ln_position: str = "pre"          # 'pre' (GPT-2) or 'post' (2017 Transformer)
+    pos: str = "learned"              # 'learned' W^P (GPT-2) or 'rope' (rotary, chapter 4)
+    rope_base: float = 10000.0        # RoPE's base θ: the slowest rotation has wavelength ~2π·θ positions
+    qk_norm: bool = False             # RMS-normalise queries and keys (chapter 4)
+    norm: str = "layernorm"           # 'layernorm' (GPT-2) or 'rmsnorm' (chapter 5)
+    norm_gain: bool = True            # RMSNorm's learnable gain γ
+    ffn: str = "gelu"                 # 'gelu' (GPT-2), 'swiglu' or 'relu2' (chapter 5)
+    logit_softcap: float | None = None  # c in c·tanh(z/c) on the logits; None: off
+
+    def __post_init__(self):
+        for f in ("vocab_size", "block_size", "n_layer", "n_head", "d_model"):
+            v = getattr(self, f)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise BadInput(f"GPTConfig.{f} must be a positive int, got {v!r}")
+        if self.d_model % self.n_head:
+            raise BadInput(f"GPTConfig: d_model={self.d_model} is not divisible by n_head={self.n_head}; each head gets d_model/n_head "
+                           f"dimensions, so pick e.g. n_head={next(h for h in range(self.n_head, 0, -1) if self.d_model % h == 0)}")
+        for f, allowed in (("ln_position", ("pre", "post")), ("pos", ("learned", "rope")), ("norm", ("layernorm", "rmsnorm")),
+                           ("ffn", ("gelu", "swiglu", "relu2"))):
+            if getattr(self, f) not in allowed: raise BadInput(f"GPTConfig.{f} must be one of {', '.join(map(repr, allowed))}, got {getattr(self, f)!r}")
+        if self.pos == "rope" and self.d_head % 2: raise BadInput(f"RoPE rotates pairs of dimensions: d_model/n_head must be even, got {self.d_head}")
+        if not 0 <= self.dropout < 1: raise BadInput(f"GPTConfig.dropout must be in [0, 1), got {self.dropout}")
+        if not self.rope_base > 1: raise BadInput(f"GPTConfig.rope_base must be > 1, got {self.rope_base}")
+        if self.logit_softcap is not None and not self.logit_softcap > 0: raise BadInput(f"GPTConfig.logit_softcap must be positive, got {self.logit_softcap}")
+
+    @property
+    def d_head(self) -> int: return self.d_model // self.n_head
 
 # %% ../nbs/03_embeddings.ipynb #712beba1
 class Embeddings(nn.Module):
-    "Token + learned position embeddings: `h_0[b, t] = W^E[x[b, t]] + W^P[t]`."
-    def __init__(self, vocab_size: int, block_size: int, d_model: int, dropout: float = 0.0):
+    "Token embeddings and, with learned positions (GPT-2), position embeddings: `h_0[b, t] = W^E[x[b, t]] + W^P[t]`."
+    def __init__(self, config: GPTConfig):
         super().__init__()
-        self.vocab_size, self.block_size = vocab_size, block_size
-        self.wte = nn.Embedding(vocab_size, d_model)     # W^E ∈ R^{V×d}
-        self.wpe = nn.Embedding(block_size, d_model)     # W^P ∈ R^{T_max×d}
-        self.drop = nn.Dropout(dropout)
+        c = config
+        self.vocab_size, self.block_size = c.vocab_size, c.block_size
+        self.wte = nn.Embedding(c.vocab_size, c.d_model)                                  # W^E ∈ R^{V×d}
+        self.wpe = nn.Embedding(c.block_size, c.d_model) if c.pos == "learned" else None  # W^P ∈ R^{T_max×d}; RoPE: none
+        self.drop = nn.Dropout(c.dropout)
 
     def forward(self, idx: torch.Tensor, start: int = 0) -> torch.Tensor:
         "(B, T) ids → (B, T, d) vectors; `start` is the position of the first id (for decoding with a KV cache)."
@@ -34,5 +75,6 @@ class Embeddings(nn.Module):
             bad = int(idx.max()) if int(idx.max()) >= self.vocab_size else int(idx.min())
             raise BadInput(f"token id {bad} is outside the vocabulary (0..{self.vocab_size - 1}); "
                              f"was the text encoded with a different tokenizer?")
-        pos = torch.arange(start, start + T, device=idx.device)
-        return self.drop(self.wte(idx) + self.wpe(pos))   # (B, T, d) + (T, d) broadcasts over the batch
+        h = self.wte(idx)
+        if self.wpe is not None: h = h + self.wpe(torch.arange(start, start + T, device=idx.device))   # (B, T, d) + (T, d)
+        return self.drop(h)

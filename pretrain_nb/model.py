@@ -11,34 +11,63 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from .core import BadInput, NotFound, atomic_write
-from .embeddings import Embeddings
+from .embeddings import Embeddings, GPTConfig
 from .attention import CausalSelfAttention
 
 # %% auto #0
-__all__ = ['PRESETS', 'PEAK_FLOPS', 'MODEL_FORMAT', 'MLP', 'Block', 'GPTConfig', 'gpt_config', 'GPT', 'flops_per_token',
-           'estimate_mfu', 'device_peak_flops', 'to_gpt2_weights', 'from_gpt2_weights', 'hf_gpt2_config', 'to_hf_gpt2',
-           'from_hf_gpt2', 'save_model', 'load_model_state', 'read_model_file', 'load_model']
+__all__ = ['PRESETS', 'ARCHS', 'PEAK_FLOPS', 'MODEL_FORMAT', 'ffn_hidden', 'MLP', 'RMSNorm', 'make_norm', 'Block', 'gpt_config',
+           'softcap', 'GPT', 'flops_per_token', 'estimate_mfu', 'device_peak_flops', 'to_gpt2_weights',
+           'from_gpt2_weights', 'hf_gpt2_config', 'to_hf_gpt2', 'from_hf_gpt2', 'save_model', 'load_model_state',
+           'read_model_file', 'load_model']
 
 # %% ../nbs/05_transformer.ipynb #7d35ca8b
+def ffn_hidden(config: GPTConfig) -> int:
+    "The FFN's hidden width m: 4d, or 8d/3 (a multiple of 8) for SwiGLU's three matrices, so the parameter count stays ~8d²."
+    return 4 * config.d_model if config.ffn != "swiglu" else 8 * round(8 * config.d_model / 3 / 8)
+
 class MLP(nn.Module):
-    "The position-wise feed-forward network: GELU(h W_1 + b_1) W_2 + b_2."
-    def __init__(self, d_model: int, dropout: float = 0.0, bias: bool = True):
+    "The position-wise feed-forward network: GELU(h W_1 + b_1) W_2 + b_2, or with a SwiGLU or ReLU² nonlinearity."
+    def __init__(self, config: GPTConfig):
         super().__init__()
-        self.fc = nn.Linear(d_model, 4 * d_model, bias=bias)     # W_1, b_1
-        self.proj = nn.Linear(4 * d_model, d_model, bias=bias)   # W_2, b_2
-        self.drop = nn.Dropout(dropout)
-    def forward(self, h): return self.drop(self.proj(F.gelu(self.fc(h), approximate="tanh")))
+        c, m = config, ffn_hidden(config)
+        self.kind = c.ffn
+        self.fc = nn.Linear(c.d_model, 2 * m if c.ffn == "swiglu" else m, bias=c.bias)   # W_1, b_1 (SwiGLU: [W_g | W_u])
+        self.proj = nn.Linear(m, c.d_model, bias=c.bias)                                  # W_2, b_2
+        self.drop = nn.Dropout(c.dropout)
+
+    def forward(self, h):
+        u = self.fc(h)
+        if self.kind == "swiglu":
+            gate, up = u.chunk(2, dim=-1)
+            u = F.silu(gate) * up                               # SiLU(h W_g) ⊙ h W_u
+        elif self.kind == "relu2": u = F.relu(u).square()      # max(0, z)²
+        else: u = F.gelu(u, approximate="tanh")
+        return self.drop(self.proj(u))
+
+# %% ../nbs/05_transformer.ipynb #756de6b5
+class RMSNorm(nn.Module):
+    "γ ⊙ h / RMS(h): LayerNorm without the mean and the bias (γ optional)."
+    def __init__(self, d: int, gain: bool = True, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d)) if gain else None     # γ
+    def forward(self, h): return F.rms_norm(h, (h.shape[-1],), self.weight, self.eps)
+
+def make_norm(config: GPTConfig) -> nn.Module:
+    "The model's normalisation: LayerNorm (GPT-2; with β if the config has biases) or RMSNorm."
+    if config.norm == "rmsnorm": return RMSNorm(config.d_model, config.norm_gain)
+    return nn.LayerNorm(config.d_model, bias=config.bias)
 
 # %% ../nbs/05_transformer.ipynb #f9194d61
 class Block(nn.Module):
-    "One Transformer block: attention and FFN, each with a residual add and a LayerNorm before ('pre') or after ('post')."
-    def __init__(self, d_model: int, n_head: int, dropout: float = 0.0, bias: bool = True, ln_position: str = "pre"):
+    "One Transformer block: attention and FFN, each with a residual add and a normalisation before ('pre') or after ('post')."
+    def __init__(self, config: GPTConfig):
         super().__init__()
-        self.ln_position = ln_position
-        self.ln_1 = nn.LayerNorm(d_model, bias=bias)             # γ_1, β_1
-        self.attn = CausalSelfAttention(d_model, n_head, dropout, bias)
-        self.ln_2 = nn.LayerNorm(d_model, bias=bias)             # γ_2, β_2
-        self.mlp = MLP(d_model, dropout, bias)
+        self.ln_position = config.ln_position
+        self.ln_1 = make_norm(config)                            # γ_1, β_1
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = make_norm(config)                            # γ_2, β_2
+        self.mlp = MLP(config)
 
     def forward(self, h, return_weights: bool = False, cache: dict | None = None):
         if self.ln_position == "pre":
@@ -52,28 +81,6 @@ class Block(nn.Module):
         return (h, w) if return_weights else h
 
 # %% ../nbs/05_transformer.ipynb #70c558ca
-@dataclass
-class GPTConfig:
-    "Everything that shapes a GPT."
-    vocab_size: int = 4096
-    block_size: int = 256        # T_max, the context length
-    n_layer: int = 4             # L
-    n_head: int = 4              # H
-    d_model: int = 256           # d
-    dropout: float = 0.0
-    bias: bool = True
-    tie_weights: bool = True     # W^LM = W^Eᵀ
-    ln_position: str = "pre"     # 'pre' (GPT-2) or 'post' (2017 Transformer)
-
-    def __post_init__(self):
-        for f in ("vocab_size", "block_size", "n_layer", "n_head", "d_model"):
-            v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise BadInput(f"GPTConfig.{f} must be a positive int, got {v!r}")
-        if self.d_model % self.n_head:
-            raise BadInput(f"GPTConfig: d_model={self.d_model} is not divisible by n_head={self.n_head}")
-        if self.ln_position not in ("pre", "post"): raise BadInput(f"GPTConfig.ln_position must be 'pre' or 'post', got {self.ln_position!r}")
-        if not 0 <= self.dropout < 1: raise BadInput(f"GPTConfig.dropout must be in [0, 1), got {self.dropout}")
-
 PRESETS = {
     "tiny":       dict(block_size=256, n_layer=4, n_head=4, d_model=256),            # minutes on a laptop CPU
     "small":      dict(block_size=512, n_layer=6, n_head=6, d_model=384),            # nanoGPT's Shakespeare GPU model
@@ -83,23 +90,34 @@ PRESETS = {
     "gpt2-1558m": dict(vocab_size=50257, block_size=1024, n_layer=48, n_head=25, d_model=1600),
 }
 
-def gpt_config(preset: str = "tiny", **overrides) -> GPTConfig:
-    "A `GPTConfig` from a preset name, with any field overridden."
+# The design choices of a recipe (the sizes come from PRESETS): GPT-2's, and today's that the last chapter measures.
+ARCHS = {
+    "gpt2":   dict(pos="learned", norm="layernorm", ffn="gelu", qk_norm=False, bias=True, tie_weights=True, logit_softcap=None),
+    "modern": dict(pos="rope", norm="rmsnorm", ffn="swiglu", qk_norm=True, bias=False, tie_weights=True, logit_softcap=None),
+}
+
+def gpt_config(preset: str = "tiny", arch: str = "gpt2", **overrides) -> GPTConfig:
+    "A `GPTConfig` from a size preset and an architecture (`ARCHS`), with any field overridden."
     if preset not in PRESETS: raise BadInput(f"unknown model preset {preset!r}; known: {', '.join(PRESETS)}")
+    if arch not in ARCHS: raise BadInput(f"unknown architecture {arch!r}; known: {', '.join(ARCHS)}")
     unknown = set(overrides) - {f.name for f in fields(GPTConfig)}
     if unknown: raise BadInput(f"unknown GPTConfig field(s) {sorted(unknown)}; fields: {[f.name for f in fields(GPTConfig)]}")
-    return GPTConfig(**{**PRESETS[preset], **overrides})
+    return GPTConfig(**{**PRESETS[preset], **ARCHS[arch], **overrides})
 
 # %% ../nbs/05_transformer.ipynb #97c69842
+def softcap(z: torch.Tensor, c: float) -> torch.Tensor:
+    "c·tanh(z/c): the identity near 0, never beyond ±c — a logit cannot run away (Gemma 2; the modded-nanogpt speedruns)."
+    return c * torch.tanh(z / c)
+
 class GPT(nn.Module):
-    "A GPT: embeddings, L Transformer blocks, a final LayerNorm and the LM head."
+    "A GPT: embeddings, L Transformer blocks, a final normalisation and the LM head (its logits soft-capped if the config asks)."
     def __init__(self, config: GPTConfig):
         super().__init__()
         self.config = c = config
-        self.emb = Embeddings(c.vocab_size, c.block_size, c.d_model, c.dropout)
-        self.blocks = nn.ModuleList(Block(c.d_model, c.n_head, c.dropout, c.bias, c.ln_position) for _ in range(c.n_layer))
+        self.emb = Embeddings(c)
+        self.blocks = nn.ModuleList(Block(c) for _ in range(c.n_layer))
         # post-LN already normalises after every block; pre-LN needs one final LN before the head
-        self.ln_f = nn.LayerNorm(c.d_model, bias=c.bias) if c.ln_position == "pre" else nn.Identity()
+        self.ln_f = make_norm(c) if c.ln_position == "pre" else nn.Identity()
         self.lm_head = nn.Linear(c.d_model, c.vocab_size, bias=False)            # W^LM
         if c.tie_weights: self.lm_head.weight = self.emb.wte.weight                # W^LM = W^Eᵀ
         self.apply(self._init_weights)
@@ -121,6 +139,7 @@ class GPT(nn.Module):
             if return_attn: h, w = block(h, return_weights=True); ws.append(w)
             else: h = block(h, cache=cache[i] if cache is not None else None)
         logits = self.lm_head(self.ln_f(h))
+        if self.config.logit_softcap: logits = softcap(logits, self.config.logit_softcap)
         if return_attn: return logits, ws
         if targets is None: return logits
         wide = logits.to(torch.promote_types(logits.dtype, torch.float32))     # bf16 logits → fp32 for the loss; fp64 stays
@@ -130,7 +149,7 @@ class GPT(nn.Module):
     def num_params(self, non_embedding: bool = False) -> int:
         "Parameters (tied weights counted once); `non_embedding` leaves out W^E and W^P, as scaling laws count."
         n = sum(p.numel() for p in self.parameters())
-        if non_embedding: n -= self.emb.wpe.weight.numel() + self.emb.wte.weight.numel()
+        if non_embedding: n -= self.emb.wte.weight.numel() + (self.emb.wpe.weight.numel() if self.emb.wpe is not None else 0)
         return n
 
 # %% ../nbs/05_transformer.ipynb #4f3e54f5
@@ -182,9 +201,10 @@ def _is_hf_buffer(k: str) -> bool:
     return k.split(".")[-2:] in (["attn", "bias"], ["attn", "masked_bias"])
 
 def _check_gpt2_compatible(c: GPTConfig):
-    if c.ln_position != "pre" or not c.bias or not c.tie_weights:
-        raise BadInput("only pre-LN models with biases and tied weights have a GPT-2 layout "
-                         f"(got ln_position={c.ln_position!r}, bias={c.bias}, tie_weights={c.tie_weights})")
+    "GPT-2's layout holds the gpt2 architecture, pre-LN, and nothing else."
+    diff = {k: getattr(c, k) for k, v in {"ln_position": "pre", **ARCHS["gpt2"]}.items() if getattr(c, k) != v}
+    if diff: raise BadInput("only the gpt2 architecture (pre-LN) has GPT-2's layout; this model has " +
+                            ", ".join(f"{k}={v!r}" for k, v in diff.items()))
 
 def to_gpt2_weights(model: GPT, vocab_size: int | None = None) -> dict[str, torch.Tensor]:
     "`model`'s weights under GPT-2's names and layout (Conv1D matrices transposed, the tied head stored once); `vocab_size` keeps only the first rows of the embedding."

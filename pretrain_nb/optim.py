@@ -11,10 +11,11 @@ from torch import nn
 from .core import BadInput, atomic_write
 
 # %% auto #0
-__all__ = ['BLOCK', 'MIN_8BIT_SIZE', 'OPTIMIZERS', 'sgd_update', 'momentum_update', 'adam_update', 'adamw_update',
+__all__ = ['BLOCK', 'MIN_8BIT_SIZE', 'NS_COEFFS', 'OPTIMIZERS', 'sgd_update', 'momentum_update', 'adam_update', 'adamw_update',
            'ReadableAdamW', 'param_groups', 'describe_param_groups', 'cosine_lr', 'wsd_lr', 'dynamic_map',
            'quantize_blockwise', 'dequantize_blockwise', 'AdamW8bitRef', 'kernel_tables', 'AdamW8bit',
-           'optimizer_state_bytes', 'state_bytes_8bit', 'training_memory_table', 'make_optimizer']
+           'optimizer_state_bytes', 'state_bytes_8bit', 'training_memory_table', 'newton_schulz', 'Muon', 'muon_groups',
+           'make_optimizer']
 
 # %% ../nbs/07_optim.ipynb #c058f0c9
 def sgd_update(p, g, lr):
@@ -381,23 +382,87 @@ def state_bytes_8bit(shapes, min_8bit_size: int = MIN_8BIT_SIZE) -> int:
     return total
 
 def training_memory_table(presets=("gpt2-124m", "gpt2-350m", "gpt2-1558m")) -> list[dict]:
-    "Weights + gradients + optimizer state, in bytes, with fp32 AdamW and 8-bit AdamW."
+    "Weights + gradients + optimizer state, in bytes, with fp32 AdamW, 8-bit AdamW and Muon (+ AdamW off the matrices)."
     from pretrain_nb.model import GPT, gpt_config
     rows = []
     for name in presets:
         with torch.device("meta"): m = GPT(gpt_config(name))
         shapes = [tuple(p.shape) for p in m.parameters()]
         n = sum(math.prod(s) for s in shapes)
+        n_muon = sum(p.numel() for k, p in m.named_parameters() if k.startswith("blocks.") and p.dim() == 2)
         rows.append({"model": name, "params": n, "weights": 4 * n, "grads": 4 * n,
-                     "adamw": 4 * n + 4 * n + 8 * n, "adamw8bit": 4 * n + 4 * n + state_bytes_8bit(shapes)})
+                     "adamw": 4 * n + 4 * n + 8 * n, "adamw8bit": 4 * n + 4 * n + state_bytes_8bit(shapes),
+                     "muon": 4 * n + 4 * n + 4 * n_muon + 8 * (n - n_muon)})      # one momentum matrix; AdamW for the rest
     return rows
 
+# %% ../nbs/07_optim.ipynb #6a12a543
+NS_COEFFS = (3.4445, -4.7750, 2.0315)
+
+def newton_schulz(G: torch.Tensor, steps: int = 5, coeffs=NS_COEFFS, eps: float = 1e-7, dtype=torch.bfloat16) -> torch.Tensor:
+    "≈ U Vᵀ for G = U S Vᵀ: scale G to norm 1, then X ← aX + (bA + cA²)X with A = XXᵀ, `steps` times (in `dtype`, bf16 as on an accelerator)."
+    a, b, c = coeffs
+    X = G.to(dtype)
+    tall = G.shape[0] > G.shape[1]
+    if tall: X = X.T                                     # iterate on the wide side: A = XXᵀ is the smaller Gram matrix
+    X = X / X.norm().clamp(min=eps)                      # singular values into [0, 1]
+    for _ in range(steps):
+        A = X @ X.T
+        B = torch.addmm(A, A, A, beta=b, alpha=c)         # bA + cA², fused
+        X = torch.addmm(X, B, X, beta=a)                  # aX + BX
+    return X.T if tall else X
+
+class Muon(torch.optim.Optimizer):
+    "Muon for the groups with `muon=True` (2-D weights): Nesterov momentum, orthogonalised, scaled to AdamW's update size; AdamW for the other groups."
+    def __init__(self, params, lr=1e-3, momentum=0.95, nesterov=True, weight_decay=0.1, betas=(0.9, 0.95), eps=1e-8,
+                 ns_steps=5, ns_dtype=torch.bfloat16):
+        _check_hparams(lr, betas, eps, weight_decay)
+        if not 0 <= momentum < 1: raise BadInput(f"momentum must be in [0, 1), got {momentum}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, betas=betas,
+                                      eps=eps, ns_steps=ns_steps, muon=True))
+        self.ns_dtype = ns_dtype
+        for g in self.param_groups:
+            if g["muon"] and any(p.dim() != 2 for p in g["params"]): raise BadInput("Muon's groups must hold 2-D weights only")
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad(): loss = closure()
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is None: continue
+                s = self.state[p]
+                if not g["muon"]:                                                 # embeddings, head, gains, biases
+                    if not s: s["step"], s["m"], s["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                    s["step"] += 1
+                    adamw_update(p, p.grad, s["m"], s["v"], s["step"], g["lr"], g["betas"], g["eps"], g["weight_decay"])
+                    continue
+                if not s: s["momentum_buffer"] = torch.zeros_like(p)
+                buf, mu = s["momentum_buffer"], g["momentum"]
+                buf.lerp_(p.grad, 1 - mu)                                         # B ← μB + (1 − μ)g
+                u = p.grad.lerp(buf, mu) if g["nesterov"] else buf                # Nesterov: look one step ahead
+                o = newton_schulz(u, g["ns_steps"], dtype=self.ns_dtype)
+                p.mul_(1 - g["lr"] * g["weight_decay"])                           # decoupled weight decay, as AdamW
+                p.add_(o, alpha=-g["lr"] * 0.2 * math.sqrt(max(p.shape)))       # RMS of an AdamW step: the same lr fits both
+        return loss
+
+def muon_groups(model: nn.Module, weight_decay: float = 0.1) -> list[dict]:
+    "Muon for the blocks' 2-D weights; AdamW for the rest (embeddings and an untied head decay, gains and biases do not)."
+    seen, muon, decay, no_decay = set(), [], [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad or id(p) in seen: continue
+        seen.add(id(p))
+        if name.startswith("blocks.") and p.dim() == 2: muon.append(p)
+        else: (decay if p.dim() >= 2 else no_decay).append(p)
+    return [{"params": muon, "weight_decay": weight_decay, "muon": True},
+            {"params": decay, "weight_decay": weight_decay, "muon": False}, {"params": no_decay, "weight_decay": 0.0, "muon": False}]
+
 # %% ../nbs/07_optim.ipynb #31a5827e
-OPTIMIZERS = ("adamw8bit", "adamw", "adamw8bit-ref")
+OPTIMIZERS = ("adamw8bit", "adamw", "adamw8bit-ref", "muon")
 
 def make_optimizer(model: nn.Module, name: str = "adamw8bit", lr: float = 1e-3, betas=(0.9, 0.95), eps: float = 1e-8,
                    weight_decay: float = 0.1) -> torch.optim.Optimizer:
-    "The trainer's optimizer, by name (see `OPTIMIZERS`), over `param_groups(model, weight_decay)`."
+    "The trainer's optimizer, by name (see `OPTIMIZERS`), over `param_groups(model, weight_decay)` (Muon: `muon_groups`)."
     if name not in OPTIMIZERS: raise BadInput(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
     _check_hparams(lr, betas, eps, weight_decay)
     groups = param_groups(model, weight_decay)
@@ -409,6 +474,7 @@ def make_optimizer(model: nn.Module, name: str = "adamw8bit", lr: float = 1e-3, 
         return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, fused=fused) if fused else \
                torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, foreach=True)
     if name == "adamw8bit-ref": return AdamW8bitRef(groups, lr=lr, betas=betas, eps=eps)
+    if name == "muon": return Muon(muon_groups(model, weight_decay), lr=lr, betas=betas, eps=eps)
     if device.type == "cpu" and _load_kernel() is not None: return AdamW8bit(groups, lr=lr, betas=betas, eps=eps)
     import bitsandbytes as bnb
     return bnb.optim.AdamW8bit(groups, lr=lr, betas=betas, eps=eps)

@@ -15,22 +15,25 @@ from .core import (default_device, as_device, autocast_dtype, seed_everything, h
 from .tokenizer import Tokenizer, BPETokenizer, CharTokenizer, load_tokenizer
 from .data import (load_corpus, split_corpus, prepare, TokenLoader, corpus_stats, describe_source, datasets_progress,
                               training_sample, is_prepared, read_prepared, open_shard)
-from .model import GPT, GPTConfig, gpt_config, flops_per_token, estimate_mfu, device_peak_flops, PRESETS as MODEL_PRESETS
+from .model import GPT, GPTConfig, gpt_config, flops_per_token, estimate_mfu, device_peak_flops, ARCHS, PRESETS as MODEL_PRESETS
 from .optim import make_optimizer, cosine_lr, wsd_lr, OPTIMIZERS
 from .generate import sample_text
 from .distributed import setup_distributed, teardown_distributed, all_reduce_mean, all_reduce_max, barrier, DistInfo
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'GROUPS', 'RESUMABLE', 'CKPT_FORMAT', 'CKPT_VERSION', 'LOGGERS', 'opt', 'TrainConfig', 'data_name',
-           'default_out', 'make_config', 'auto_vocab_size', 'config_changes', 'saved_config', 'state_checksum',
-           'save_checkpoint', 'find_checkpoint', 'load_checkpoint', 'model_from_checkpoint', 'Callback',
-           'MetricsLogger', 'read_metrics', 'plot_run', 'LiveLossWidget', 'TrainingStopped', 'RunInterrupted',
-           'plan_batches', 'Trainer', 'train', 'TensorBoardLogger', 'WandbLogger', 'make_loggers']
+__all__ = ['ARCH_OPTIMIZERS', 'MODEL_FIELDS', 'TRAIN_PRESETS', 'GROUPS', 'RESUMABLE', 'CKPT_FORMAT', 'CKPT_VERSION', 'LOGGERS',
+           'opt', 'TrainConfig', 'run_model_config', 'data_name', 'default_out', 'make_config', 'auto_vocab_size',
+           'config_changes', 'saved_config', 'state_checksum', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint',
+           'model_from_checkpoint', 'Callback', 'MetricsLogger', 'read_metrics', 'plot_run', 'LiveLossWidget',
+           'TrainingStopped', 'RunInterrupted', 'plan_batches', 'Trainer', 'train', 'TensorBoardLogger', 'WandbLogger',
+           'make_loggers']
 
 # %% ../nbs/08_train.ipynb #f068a4a4
 def opt(default, group: str, help: str):
     "A `TrainConfig` field: its default, its group on the command line, and a one-line meaning (what `--help` prints)."
     return field(default=default, metadata={"group": group, "help": help})
+
+ARCH_OPTIMIZERS = {"gpt2": "adamw8bit", "modern": "muon"}   # each architecture's optimizer when none is named (chapter 13)
 
 @dataclass
 class TrainConfig:
@@ -52,8 +55,16 @@ class TrainConfig:
     d_model: int | None = opt(None, "model", "the width of the residual stream (none: the model preset's)")
     block_size: int | None = opt(None, "model", "the context length in tokens (none: the model preset's)")
     dropout: float = opt(0.0, "model", "dropout probability (0 for pre-training)")
+    arch: str = opt("gpt2", "model", "the architecture: gpt2 (learned positions, LayerNorm, GELU, biases) or modern (RoPE, QK-norm, RMSNorm, SwiGLU, no biases)")
+    pos: str | None = opt(None, "model", "positions: learned or rope (none: the architecture's)")
+    qk_norm: bool | None = opt(None, "model", "RMS-normalise queries and keys (none: the architecture's)")
+    norm: str | None = opt(None, "model", "layernorm or rmsnorm (none: the architecture's)")
+    ffn: str | None = opt(None, "model", "the FFN: gelu, swiglu or relu2 (none: the architecture's)")
+    bias: bool | None = opt(None, "model", "biases in the linear layers and norms (none: the architecture's)")
+    tie_weights: bool | None = opt(None, "model", "the LM head is the token embedding, transposed (none: the architecture's)")
+    logit_softcap: float | None = opt(None, "model", "c in c·tanh(logit/c), 0 for off (none: the architecture's)")
     # optimizer
-    optimizer: str = opt("adamw8bit", "optimizer", "adamw8bit, adamw or adamw8bit-ref")
+    optimizer: str | None = opt(None, "optimizer", "adamw8bit, adamw, adamw8bit-ref or muon (Muon for the blocks' matrices, AdamW for the rest) (none: the architecture's: muon for modern, adamw8bit for gpt2)")
     lr: float = opt(2e-3, "optimizer", "the peak learning rate")
     min_lr: float | None = opt(None, "optimizer", "the learning rate at the end of the schedule (none: lr / 10)")
     weight_decay: float = opt(0.1, "optimizer", "AdamW's decoupled weight decay (matrices only)")
@@ -88,10 +99,22 @@ class TrainConfig:
     out: str | None = opt(None, "machine", "the run folder (none: runs/PRESET-DATA, e.g. runs/tiny-stdlib)")
     peak_tflops: float | None = opt(None, "machine", "the device's peak TFLOP/s for MFU (none: the built-in table's)")
 
+    def __post_init__(self):
+        if self.optimizer is None: self.optimizer = ARCH_OPTIMIZERS.get(self.arch, "adamw8bit")
+
+MODEL_FIELDS = ("n_layer", "n_head", "d_model", "block_size", "pos", "qk_norm", "norm", "ffn", "bias", "tie_weights", "logit_softcap")
+
+def run_model_config(c: TrainConfig, **extra) -> GPTConfig:
+    "The `GPTConfig` a run's settings describe: the model preset's sizes, the architecture's choices, then every field the settings set."
+    given = {k: getattr(c, k) for k in MODEL_FIELDS if getattr(c, k) is not None}
+    if given.get("logit_softcap") == 0: given["logit_softcap"] = None              # 0: soft-capping off
+    return gpt_config(c.model, arch=c.arch, **given, **extra)
+
 TRAIN_PRESETS = {
-    "tiny": dict(n_layer=4, n_head=4, d_model=192, block_size=128, max_steps=800),   # ~5 minutes on 2 CPU cores
-    "char-small": dict(tokenizer="char", model="tiny", n_layer=4, n_head=4, d_model=128, block_size=64, batch_size=12,
-                       lr=1e-3, max_steps=2000, warmup_steps=100, eval_interval=250, ckpt_interval=500),   # nanoGPT's CPU recipe
+    "tiny": dict(n_layer=4, n_head=4, d_model=192, block_size=128, max_steps=800, arch="modern"),   # ~5 minutes on 2 CPU cores
+    "char-small": dict(tokenizer="char", model="tiny", n_layer=4, n_head=4, d_model=128, block_size=64, batch_size=12, arch="gpt2",
+                       bias=False, optimizer="adamw", lr=1e-3, beta2=0.99, max_steps=2000, warmup_steps=100, eval_interval=250,
+                       ckpt_interval=500),                                    # nanoGPT's CPU recipe (train_shakespeare_char on a CPU)
     "gpt2-124m": dict(model="gpt2-124m", vocab_size=50257, block_size=1024, batch_size=16, batch_tokens=2**19, lr=6e-4,   # nanoGPT's ~0.5M tokens
                       warmup_steps=700, max_steps=20000, eval_interval=500, ckpt_interval=1000),
 }
@@ -202,7 +225,8 @@ def _validate(c: TrainConfig):
     need(c.parallel in ("auto", "ddp", "fsdp"), f"parallel must be auto/ddp/fsdp, got {c.parallel!r}")
     need(bool(str(c.out).strip()), "out must name a folder")
     if c.loggers: make_loggers(c.loggers)                                # unknown names fail now, not after data preparation
-    try: mc = gpt_config(c.model, **{k: getattr(c, k) for k in ("n_layer", "n_head", "d_model", "block_size") if getattr(c, k) is not None})
+    need(c.arch in ARCHS, f"unknown architecture {c.arch!r}; known: {', '.join(ARCHS)}")
+    try: mc = run_model_config(c)
     except ValueError as e: raise BadInput(str(e)) from None
     if c.batch_tokens is not None:
         need(c.batch_tokens >= mc.block_size and c.batch_tokens % mc.block_size == 0,
@@ -558,7 +582,7 @@ class _Step:
         if split: loss = all_reduce_mean(loss, self.dist)
         bpt = self.stats["validation"]["bytes_per_token"]
         return {"step": self.step, "val_loss": loss, "val_ppl": math.exp(min(loss, 50)),
-                "val_bpb": loss / (math.log(2) * bpt) if bpt else None}
+                "val_bpb": loss / (math.log(2) * bpt) if bpt else None, "elapsed_s": round(time.time() - self._t0, 2)}
 
 # %% ../nbs/08_train.ipynb #06fad721
 class _Checkpoints:
@@ -683,7 +707,7 @@ class _Setup:
         torch.use_deterministic_algorithms(self.device.type == "cpu", warn_only=True)
         self.data_dir = Path(cfg.data) if is_prepared(cfg.data) else out / "data"
         self.stats = corpus_stats(self.data_dir)
-        mc = gpt_config(cfg.model, **{k: getattr(cfg, k) for k in ("n_layer", "n_head", "d_model", "block_size") if getattr(cfg, k) is not None})
+        mc = run_model_config(cfg)
         vocab = -(-self.tok.vocab_size // 64) * 64                     # padded to a multiple of 64: faster matmuls
         self.model_config = dataclasses.replace(mc, vocab_size=vocab, dropout=cfg.dropout)
         self.model = GPT(self.model_config).to(self.device)
@@ -701,8 +725,9 @@ class _Setup:
         if ckpt is not None: self._check_model(ckpt); self.model.load_state_dict(ckpt["model"])
         self.fwd = self._wrap(self.model)
         if self.parallel == "fsdp" and cfg.optimizer != "adamw":
-            raise BadInput(f"FSDP2 needs optimizer='adamw': its sharded DTensor parameters cannot be updated by "
-                           f"8-bit AdamW (ours or bitsandbytes'); use --optimizer adamw, or --parallel ddp")
+            raise BadInput(f"FSDP2 needs optimizer='adamw' (this run has {cfg.optimizer!r}): its sharded DTensor parameters cannot be "
+                           f"updated by 8-bit AdamW (ours or bitsandbytes') or by Muon (Newton–Schulz needs each whole matrix); "
+                           f"use --optimizer adamw, or --parallel ddp")
         self.opt = make_optimizer(self.model, cfg.optimizer, cfg.lr, (cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
         self.amp_dtype = {"auto": autocast_dtype(self.device), "fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[cfg.precision]
         self.scaler = torch.amp.GradScaler(self.device.type) if self.amp_dtype == torch.float16 else None
@@ -862,8 +887,11 @@ class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
         budget = self.cfg.time_budget * 60 - (time.time() - self._t0)
         steps = max(21, int(budget / (per_step * 1.08)))              # ~8% for evaluation and checkpoints
         self.cfg.max_steps = steps
+        note = ""
+        if self.cfg.warmup_steps > steps // 2:                         # a warm-up longer than half the run never reaches the peak lr
+            self.cfg.warmup_steps = max(20, steps // 2); note = f", warm-up {self.cfg.warmup_steps} steps"
         if self.dist.is_main: self._commit_config()                    # a resume continues to this length
-        self._say(f"time budget {self.cfg.time_budget} min: {per_step * 1e3:.0f} ms/step → {steps} steps")
+        self._say(f"time budget {self.cfg.time_budget} min: {per_step * 1e3:.0f} ms/step → {steps} steps{note}")
 
     def close(self, ok: bool = False):
         "Release the run folder and leave the process group (under torchrun). After a good run every rank first waits for the others, so none closes its connections while another still uses them; after a failure it leaves at once, as the others may never arrive."

@@ -309,7 +309,7 @@ GRADS_BLOW_UP = """
     def train_step(self):                   # a model that diverges at a high learning rate: from step 25 on, infinite gradients
         if self.cfg.lr > 5e-3 and self.step >= 24 and not getattr(self, "_hooked", False):
             self._hooked = True
-            self.model.emb.wpe.weight.register_hook(lambda g: torch.full_like(g, float("inf")))
+            self.model.emb.wte.weight.register_hook(lambda g: torch.full_like(g, float("inf")))
         return _step(self)
     T.Trainer.train_step = train_step
 """
@@ -524,7 +524,7 @@ def _():
     if torch.cuda.is_available(): mistake(["sample", "--ckpt", base_run(), "--device", "cuda:99"], "only")
     else: mistake(["sample", "--ckpt", base_run(), "--device", "cuda"], "sees no CUDA GPU here")
 @case("sample from a folder that holds no run")
-def _(): mistake(["sample", "--ckpt", USER], "holds no checkpoint")
+def _(): mistake(["sample", "--ckpt", USER], "is neither a run folder with a checkpoint")
 @case("--resume into a folder that holds no run")
 def _(): mistake(["train", "--out", fresh("no-run"), "--resume", "--quiet"], "holds no checkpoint to resume")
 @case("a second run into a finished run's folder names the way out (--resume, --force, --out)")
