@@ -12,8 +12,8 @@ from .core import BadInput, atomic_write
 
 # %% auto #0
 __all__ = ['BLOCK', 'MIN_8BIT_SIZE', 'NS_COEFFS', 'OPTIMIZERS', 'sgd_update', 'momentum_update', 'adam_update', 'adamw_update',
-           'ReadableAdamW', 'param_groups', 'describe_param_groups', 'cosine_lr', 'wsd_lr', 'dynamic_map',
-           'quantize_blockwise', 'dequantize_blockwise', 'AdamW8bitRef', 'kernel_tables', 'AdamW8bit',
+           'adamw_param_step', 'ReadableAdamW', 'param_groups', 'describe_param_groups', 'cosine_lr', 'wsd_lr',
+           'dynamic_map', 'quantize_blockwise', 'dequantize_blockwise', 'AdamW8bitRef', 'kernel_tables', 'AdamW8bit',
            'optimizer_state_bytes', 'state_bytes_8bit', 'training_memory_table', 'newton_schulz', 'Muon', 'muon_groups',
            'make_optimizer']
 
@@ -42,6 +42,12 @@ def adamw_update(p, g, m, v, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0
     adam_update(p, g, m, v, t, lr, betas, eps)
 
 # %% ../nbs/07_optim.ipynb #de94d410
+def adamw_param_step(p: torch.Tensor, s: dict, group: dict):
+    "One AdamW step of parameter `p` with its state `s` (step, m, v — made on first use) and its group's lr, betas, eps and decay."
+    if not s: s["step"], s["m"], s["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+    s["step"] += 1
+    adamw_update(p, p.grad, s["m"], s["v"], s["step"], group["lr"], group["betas"], group["eps"], group["weight_decay"])
+
 class ReadableAdamW(torch.optim.Optimizer):
     "AdamW written out with `adamw_update`: the reference the fast optimizers are checked against."
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
@@ -55,11 +61,7 @@ class ReadableAdamW(torch.optim.Optimizer):
             with torch.enable_grad(): loss = closure()
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None: continue
-                s = self.state[p]
-                if not s: s["step"], s["m"], s["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
-                s["step"] += 1
-                adamw_update(p, p.grad, s["m"], s["v"], s["step"], group["lr"], group["betas"], group["eps"], group["weight_decay"])
+                if p.grad is not None: adamw_param_step(p, self.state[p], group)
         return loss
 
 def _check_hparams(lr, betas, eps, weight_decay):
@@ -432,11 +434,7 @@ class Muon(torch.optim.Optimizer):
             for p in g["params"]:
                 if p.grad is None: continue
                 s = self.state[p]
-                if not g["muon"]:                                                 # embeddings, head, gains, biases
-                    if not s: s["step"], s["m"], s["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
-                    s["step"] += 1
-                    adamw_update(p, p.grad, s["m"], s["v"], s["step"], g["lr"], g["betas"], g["eps"], g["weight_decay"])
-                    continue
+                if not g["muon"]: adamw_param_step(p, s, g); continue            # embeddings, head, gains, biases
                 if not s: s["momentum_buffer"] = torch.zeros_like(p)
                 buf, mu = s["momentum_buffer"], g["momentum"]
                 buf.lerp_(p.grad, 1 - mu)                                         # B ← μB + (1 − μ)g
