@@ -28,13 +28,17 @@ OPTS = {
     "bitsandbytes AdamW8bit (CPU path)": lambda ps: bnb.optim.AdamW8bit(ps, lr=1e-3),
 }
 
-def time_steps(params, make, steps):
-    opt = make(params)
-    for _ in range(2): opt.step()                                   # state allocation, kernel compilation
+def median_time(fn, steps: int, warmup: int = 3) -> float:
+    "Seconds per call of `fn`: the median of `steps` timed calls after `warmup` (the median is robust to a busy machine)."
+    for _ in range(warmup): fn()                                    # state allocation, kernel compilation
     times = []
     for _ in range(steps):
-        t = time.perf_counter(); opt.step(); times.append(time.perf_counter() - t)
-    return sorted(times)[len(times) // 2], optimizer_state_bytes(opt)          # the median: robust to a busy machine
+        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]
+
+def time_steps(params, make, steps):
+    opt = make(params)
+    return median_time(opt.step, steps, warmup=2), optimizer_state_bytes(opt)
 
 def bench(name, shapes, steps, rows, times):
     torch.manual_seed(0)
@@ -48,13 +52,6 @@ def bench(name, shapes, steps, rows, times):
         rows.append((name, oname, f"{dt * 1e3:.1f} ms", f"{dt / n * 1e9:.2f}", f"{dt / base:.2f}×", f"{sb / n:.3f}"))
         times[oname] = dt
         print(" | ".join(rows[-1]), flush=True)
-
-def median_time(fn, steps: int, warmup: int = 3) -> float:
-    for _ in range(warmup): fn()
-    times = []
-    for _ in range(steps):
-        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
-    return sorted(times)[len(times) // 2]
 
 def muon_vs_adamw(steps: int = 31, batch: int = 16) -> list[str]:
     "The tiny model, gpt2 and modern blocks: each optimizer's step alone, and forward + backward + step on a real batch."

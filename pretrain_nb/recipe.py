@@ -71,7 +71,7 @@ def summarize(results: dict[str, list[dict]], base: str = "gpt2") -> list[dict]:
                          spread=max(bpb) - min(bpb), delta=statistics.mean(bpb) - statistics.mean(ref), beyond_noise=clear))
     return rows
 
-def summary_markdown(rows: list[dict], settings=recipe_settings) -> str:
+def summary_markdown(rows: list[dict]) -> str:
     "The ablation as a Markdown table (negative Δ: fewer bits per byte, better)."
     out = ["| recipe | options | steps | val bits/byte | spread | Δ vs GPT-2 | beyond the noise |", "|---|---|---|---|---|---|---|"]
     for r in rows:
