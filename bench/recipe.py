@@ -41,7 +41,7 @@ def ablation(a, data: Path, work: Path) -> dict:
     results = {}
     for name in names:
         for seed in seeds:
-            r = train(data, work / f"{name}-{seed}", recipe_settings(name), seed, ["--time-budget", f"{a.budget / 60:.4f}"])
+            r = train(data, work / f"{name}-{seed}", recipe_settings(name), seed, ["--time-budget", f"{a.budget / 60:.4f}", "--budget-fit", "none"])   # the same model size for every change
             results.setdefault(name, []).append(r)
             print(f"{name:>12} seed {seed}: {r['steps']:>4} steps in {r['wall_s']:.0f} s, val bits/byte {r['final_bpb']:.4f}", flush=True)
     head = f"Every change for the same {a.budget:.0f} s on {os.cpu_count()} CPU cores (tiny preset, embedded corpus, seeds {a.seeds}):"

@@ -8,17 +8,25 @@ nanoGPT's CPU recipe (its README's `train_shakespeare_char` command for a CPU: c
 20 evaluation batches every 250 steps) runs as the `char-small` preset; then `pretrain_nb train --data FILE --time-budget M`
 runs with the default recipe (BPE tokenizer, the `tiny` model) and M = budget-fraction × the reference's whole wall-clock
 time. Both are whole commands timed from the outside (tokenizer training and data preparation included), evaluated in bits
-per byte on the same validation split.
+per byte on the same validation split. A third run keeps the `tiny` model and fits only its steps to the same budget
+(`--budget-fit none`): what fitting the model's size and learning rate to the budget is worth.
 
 Then each run's curve answers the other's question: when did pretrain_nb first reach nanoGPT's final bits per byte, and
 when did nanoGPT's recipe reach pretrain_nb's? A crossing between two evaluations is interpolated (`time_to_reach`), and a
 command's time at a crossing is its start-up (the whole command's wall clock minus its training's) plus the training
 seconds there. Without --data the text is the pydoc topics (the English prose of Python's `help()`), written to a file.
 Nothing is asserted on time: the table is the result.
+
+    python bench/time_to_quality.py --sizes [--data english.txt] [--budget-fraction 0.25]
+
+instead runs every size the budget fitting chooses from (the tiny model, then `BUDGET_LADDER`) for the same budget, each
+with peak lr 8e-3 and a 10-step warm-up, and prints the training tokens per parameter each got and its bits per byte: the
+measurement behind `TOKENS_PER_PARAM`.
 """
-import argparse, os, subprocess, sys, time
+import argparse, json, os, subprocess, sys, time
 from pathlib import Path
 from pretrain_nb.recipe import run_curve, time_to_reach
+from pretrain_nb.trainer import BUDGET_LADDER
 
 def english_text(path: Path) -> Path:
     from pydoc_data.topics import topics
@@ -48,14 +56,19 @@ def main():
     ap.add_argument("--budget-fraction", type=float, default=0.25)
     ap.add_argument("--work", default="bench/results/ttq")
     ap.add_argument("--out", default="bench/results/time_to_quality.md")
+    ap.add_argument("--sizes", action="store_true", help="each candidate size for the same budget (see above)")
+    ap.add_argument("--reference-s", type=float, help="the nanoGPT recipe's wall clock, if already measured (skips its run; --sizes only)")
     ap.add_argument("extra", nargs="*", help="more options for the pretrain_nb run (after --)")
     a = ap.parse_args()
     work = Path(a.work)
     data = Path(a.data) if a.data else english_text(work / "english.txt")
-    ref = run(["--preset", "char-small", "--data", str(data)], work / "nanogpt-char-small")
+    ref = {"wall_s": a.reference_s} if a.sizes and a.reference_s else run(["--preset", "char-small", "--data", str(data)], work / "nanogpt-char-small")
     budget_min = ref["wall_s"] * a.budget_fraction / 60
+    if a.sizes: return sizes(a, data, work, budget_min)
     ours = run(["--data", str(data), "--time-budget", f"{budget_min:.3f}", *a.extra], work / "pretrain_nb-default")
-    rows = [("nanoGPT recipe (char-small preset)", ref), (f"pretrain_nb default, --time-budget {budget_min:.2f} min", ours)]
+    steps_only = run(["--data", str(data), "--time-budget", f"{budget_min:.3f}", "--budget-fit", "none", *a.extra], work / "pretrain_nb-steps-only")
+    rows = [("nanoGPT recipe (char-small preset)", ref), (f"pretrain_nb default, --time-budget {budget_min:.2f} min", ours),
+            ("the same, tiny model and lr kept (--budget-fit none)", steps_only)]
     lines = [f"Time to quality on {data} ({data.stat().st_size / 1e6:.2f} MB), validation bits per byte, whole commands:", "",
              "| run | steps | wall clock | val bits/byte | time vs nanoGPT recipe |", "|---|---|---|---|---|"]
     for name, r in rows:
@@ -74,5 +87,27 @@ def main():
     text = "\n".join(lines)
     print(text)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True); Path(a.out).write_text(text + "\n")
+
+def sizes(a, data: Path, work: Path, budget_min: float):
+    "Each candidate size for the same budget, lr 8e-3 and warm-up 10: tokens per parameter and bits per byte."
+    lines = [f"Every candidate size for --time-budget {budget_min:.2f} min on {data} (peak lr 8e-3, warm-up 10 steps):", "",
+             "| layers × width | parameters | steps | tokens per parameter | val bits/byte |", "|---|---|---|---|---|"]
+    rows = []
+    for L, d in ((4, 192), *BUDGET_LADDER[1:]):
+        out = work / f"size-{L}x{d}"
+        r = run(["--data", str(data), "--time-budget", f"{budget_min:.3f}", "--budget-fit", "none", "--n-layer", str(L), "--d-model", str(d),
+                 "--n-head", str(4 if d == 192 else d // 32), "--lr", "8e-3", "--warmup-steps", "10", *a.extra], out)
+        n, tokens = _params(out), r["steps"] * 16 * 128                  # the tiny preset's batch: 16 sequences of 128 tokens
+        lines.append(f"| {L} × {d} | {n / 1e6:.2f}M | {r['steps']} | {tokens / n:.2f} | {r['val_bpb']:.3f} |")
+        rows.append({"n_layer": L, "d_model": d, "params": n, "steps": r["steps"], "tokens_per_param": tokens / n, "val_bpb": r["val_bpb"]})
+        print(lines[-1], flush=True)
+    text = "\n".join(lines)
+    print(text)
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True); Path(a.out).write_text(text + "\n")
+    Path(a.out).with_suffix(".json").write_text(json.dumps({"budget_min": budget_min, "data": data.name, "rows": rows}, indent=1) + "\n")
+
+def _params(out: Path) -> int:
+    from pretrain_nb.trainer import find_checkpoint, load_checkpoint, model_from_checkpoint
+    return model_from_checkpoint(load_checkpoint(find_checkpoint(out))).num_params()
 
 if __name__ == "__main__": main()

@@ -88,15 +88,15 @@ def _read_saved(p: Path) -> tuple[GPT, Tokenizer, dict | None]:
 
 # %% ../nbs/11_api.ipynb #6be252fe
 def train(preset: str | None = None, config: str | Path | None = None, resume: bool | str = False, force: bool = False,
-          progress: bool = True, callbacks=(), **settings) -> Pretrained:
-    "Train a GPT — the `pretrain_nb train` command as a function: `preset`, a `config` file and any `TrainConfig` field as keywords; returns the trained model."
+          progress: bool = True, callbacks=(), started: float | None = None, **settings) -> Pretrained:
+    "Train a GPT — the `pretrain_nb train` command as a function: `preset`, a `config` file and any `TrainConfig` field as keywords; returns the trained model. A time budget counts from `started` (a `time.time()`; none: from now)."
     preset = preset or "tiny"
     if resume:                                           # the run's own settings, changed only where keywords are given
         out = make_config(preset, config, **settings).out
         base = saved_config(out) if (Path(out) / "config.json").is_file() else None
         cfg = make_config(preset, config, base=base, **settings)
     else: cfg = make_config(preset, config, **settings)
-    t = run_training(cfg, resume=resume, force=force, callbacks=callbacks, progress=progress)
+    t = run_training(cfg, resume=resume, force=force, callbacks=callbacks, progress=progress, started=started)
     if not t.dist.is_main or t.parallel == "fsdp": return None      # under torchrun, rank 0's model is the one to use
     return Pretrained(t.model, t.tok, asdict(t.cfg), t.last_checkpoint, cfg.threads)
 

@@ -9,10 +9,17 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['DEBUG_ENV', 'GROUP_TITLES', 'UsageError', 'config_fields', 'option_help', 'cmd_train', 'cmd_sample', 'cmd_prepare',
-           'cmd_export_hf', 'peak_memory', 'cmd_bench', 'build_parser', 'main']
+           'cmd_export_hf', 'peak_memory', 'cmd_bench', 'build_parser', 'main', 'entry']
 
 # %% ../nbs/12_cli.ipynb #1caa53bf
 DEBUG_ENV = "PRETRAIN_NB_DEBUG"
+_IMPORTED = time.time()                 # a process's start, before torch is imported
+
+def _start_time() -> float:
+    "When this command began: the module's import for a process's first command (`python -m pretrain_nb.cli`), else now."
+    global _IMPORTED
+    t, _IMPORTED = _IMPORTED or time.time(), None
+    return t
 
 class UsageError(Exception): "A mistake in the command line itself (reported like every UserError, before anything heavy is imported)."
 
@@ -79,9 +86,9 @@ def _config_overrides(a) -> dict:
 # %% ../nbs/12_cli.ipynb #79796564
 def cmd_train(a):
     from pretrain_nb.api import train
-    t0 = time.time()
-    run = train(preset=a.preset, config=a.config, resume=a.resume, force=a.force, progress=not a.quiet, **_config_overrides(a))
-    if run is not None: print(f"done in {time.time() - t0:.0f}s; checkpoint: {run.source}")      # (rank 0 only, under torchrun)
+    run = train(preset=a.preset, config=a.config, resume=a.resume, force=a.force, progress=not a.quiet, started=a.started,
+                **_config_overrides(a))
+    if run is not None: print(f"done in {time.time() - a.started:.0f}s; checkpoint: {run.source}")      # (rank 0 only, under torchrun)
 
 # %% ../nbs/12_cli.ipynb #6bae9b96
 def cmd_sample(a):
@@ -298,6 +305,7 @@ class _Signal(KeyboardInterrupt):
 
 def main(argv: list[str] | None = None) -> int:
     "The `pretrain_nb` command: 0 done, 2 a user's mistake, 3 training stopped, 128 + N stopped by signal N; one line, no traceback, unless --debug."
+    started = _start_time()                                       # a --time-budget counts from here
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv[:1] or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     def fail(code, msg):
@@ -311,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             a, extra = ap.parse_known_args(argv)
             if a.command is None: ap.print_help(); return 2
             if extra: ap.commands[a.command].error(f"unrecognized arguments: {' '.join(extra)}")
+            a.started = started
         except UsageError as e: return fail(2, "error: " + _one_line(e))
         from pretrain_nb.core import UserError, os_user_error         # PyTorch loads from here on
         from pretrain_nb.trainer import TrainingStopped, RunInterrupted
@@ -332,6 +341,12 @@ def _main_thread() -> bool:
     import threading
     return threading.current_thread() is threading.main_thread()
 
+def entry():
+    "The `pretrain_nb` command as a process: `main`, then leave without the interpreter's teardown of PyTorch (most of a second, which a time budget would pay); every file is written and closed by then."
+    code = main()
+    sys.stdout.flush(); sys.stderr.flush()
+    os._exit(code)
+
 import builtins
 if __name__ == "__main__" and not getattr(builtins, "__IPYTHON__", False):   # `python -m pretrain_nb.cli …` (torchrun uses this)
-    sys.exit(main())
+    entry()

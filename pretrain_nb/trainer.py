@@ -21,12 +21,13 @@ from .generate import sample_text
 from .distributed import setup_distributed, teardown_distributed, all_reduce_mean, all_reduce_max, barrier, DistInfo
 
 # %% auto #0
-__all__ = ['ARCH_OPTIMIZERS', 'MODEL_FIELDS', 'TRAIN_PRESETS', 'GROUPS', 'RESUMABLE', 'CKPT_FORMAT', 'CKPT_VERSION', 'LOGGERS',
-           'opt', 'TrainConfig', 'run_model_config', 'data_name', 'default_out', 'make_config', 'auto_vocab_size',
-           'config_changes', 'saved_config', 'state_checksum', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint',
-           'model_from_checkpoint', 'Callback', 'MetricsLogger', 'read_metrics', 'plot_run', 'LiveLossWidget',
-           'TrainingStopped', 'RunInterrupted', 'plan_batches', 'Trainer', 'train', 'TensorBoardLogger', 'WandbLogger',
-           'make_loggers']
+__all__ = ['ARCH_OPTIMIZERS', 'MODEL_FIELDS', 'TRAIN_PRESETS', 'GROUPS', 'RESUMABLE', 'CKPT_FORMAT', 'CKPT_VERSION',
+           'BUDGET_LADDER', 'TOKENS_PER_PARAM', 'MAX_LR_SCALE', 'LOGGERS', 'opt', 'TrainConfig', 'run_model_config',
+           'data_name', 'default_out', 'make_config', 'auto_vocab_size', 'config_changes', 'saved_config',
+           'state_checksum', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint', 'model_from_checkpoint',
+           'Callback', 'MetricsLogger', 'read_metrics', 'plot_run', 'LiveLossWidget', 'TrainingStopped',
+           'RunInterrupted', 'plan_batches', 'Trainer', 'train', 'count_params', 'budget_candidates', 'probe_step_time',
+           'budget_lr', 'final_eval_seconds', 'TensorBoardLogger', 'WandbLogger', 'make_loggers']
 
 # %% ../nbs/08_train.ipynb #f068a4a4
 def opt(default, group: str, help: str):
@@ -78,7 +79,8 @@ class TrainConfig:
     grad_accum: int = opt(1, "schedule", "micro-batches per step: the global batch is batch_size × grad_accum sequences")
     batch_tokens: int | None = opt(None, "schedule", "or: the global batch in tokens, accumulation worked out for the world size (none: batch_size × grad_accum sequences)")
     max_steps: int = opt(1000, "schedule", "optimizer steps in the whole run")
-    time_budget: float | None = opt(None, "schedule", "minutes for the whole run: max_steps is fitted after 20 steps (none: no limit)")
+    time_budget: float | None = opt(None, "schedule", "minutes for the whole command: max_steps is fitted to it, and refitted as the run goes (none: no limit)")
+    budget_fit: str = opt("none", "schedule", "under a time budget, also fit: size (a smaller model when the budget cannot train the preset's), lr (a higher peak for a shorter run), size+lr, or none (the tiny preset: size+lr, less what you set yourself)")
     loader_mode: str = opt("random", "schedule", "'random' windows or shuffled epochs of 'blocks'")
     # evaluation, checkpoints, logging
     eval_interval: int = opt(200, "evaluation", "steps between evaluations")
@@ -111,7 +113,7 @@ def run_model_config(c: TrainConfig, **extra) -> GPTConfig:
     return gpt_config(c.model, arch=c.arch, **given, **extra)
 
 TRAIN_PRESETS = {
-    "tiny": dict(n_layer=4, n_head=4, d_model=192, block_size=128, max_steps=800, arch="modern"),   # ~5 minutes on 2 CPU cores
+    "tiny": dict(n_layer=4, n_head=4, d_model=192, block_size=128, max_steps=800, arch="modern", budget_fit="size+lr"),   # ~5 minutes on 2 CPU cores
     "char-small": dict(tokenizer="char", model="tiny", n_layer=4, n_head=4, d_model=128, block_size=64, batch_size=12, arch="gpt2",
                        bias=False, optimizer="adamw", lr=1e-3, beta2=0.99, max_steps=2000, warmup_steps=100, eval_interval=250,
                        ckpt_interval=500),                                    # nanoGPT's CPU recipe (train_shakespeare_char on a CPU)
@@ -172,12 +174,20 @@ def _read_config_file(config_file) -> dict:
     if not isinstance(loaded, dict): raise BadInput(f"{p} must hold a mapping of config keys to values")
     return loaded
 
+def _budget_fit_left(fit: str, given: dict) -> str:
+    "A preset's `budget_fit` less what the user set: no size fitting once any size is given, no lr fitting once the lr is."
+    parts = [p for p in fit.split("+") if not (p == "size" and given.keys() & {"model", "n_layer", "d_model", "n_head"})
+             and not (p == "lr" and "lr" in given)]
+    return "+".join(parts) or "none"
+
 def make_config(preset: str = "tiny", config_file: str | None = None, base: dict | None = None, **overrides) -> TrainConfig:
     "A `TrainConfig` from a preset (or `base`, a saved config), then a YAML/JSON file, then keyword overrides (strings are converted)."
     if base is None and preset not in TRAIN_PRESETS: raise BadInput(f"unknown preset {preset!r}; known: {', '.join(TRAIN_PRESETS)}")
     values = dict(base) if base is not None else dict(TRAIN_PRESETS[preset])
-    if config_file: values.update(_read_config_file(config_file))
-    values.update(overrides)
+    given = {**(_read_config_file(config_file) if config_file else {}), **overrides}     # what the user set, by file or keyword
+    values.update(given)
+    if base is None and "budget_fit" not in given and values.get("budget_fit", "none") != "none":     # what you set yourself is not fitted,
+        values["budget_fit"] = _budget_fit_left(values["budget_fit"], given) if values.get("time_budget") else "none"   # nor without a budget
     if values.get("out") is None: values["out"] = default_out(preset, values.get("data", "stdlib"))   # one folder per preset and corpus
     known = {f.name: f.type for f in fields(TrainConfig)}
     unknown = sorted(set(values) - set(known))
@@ -218,6 +228,7 @@ def _validate(c: TrainConfig):
     need(c.threads is None or c.threads >= 1, f"threads must be ≥ 1, got {c.threads}")
     need(c.model in MODEL_PRESETS, f"unknown model preset {c.model!r}; known: {', '.join(MODEL_PRESETS)}")
     need(c.optimizer in OPTIMIZERS, f"unknown optimizer {c.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
+    need(c.budget_fit in ("none", "size", "lr", "size+lr"), f"budget_fit must be none, size, lr or size+lr, got {c.budget_fit!r}")
     need(c.schedule in ("cosine", "wsd"), f"schedule must be 'cosine' or 'wsd', got {c.schedule!r}")
     need(c.loader_mode in ("random", "blocks"), f"loader_mode must be 'random' or 'blocks', got {c.loader_mode!r}")
     need(c.precision in ("auto", "fp32", "bf16", "fp16"), f"precision must be auto/fp32/bf16/fp16, got {c.precision!r}")
@@ -233,7 +244,7 @@ def _validate(c: TrainConfig):
              f"batch_tokens must be a multiple of the context length ({mc.block_size}), got {c.batch_tokens}")
     need(c.peak_tflops is None or (math.isfinite(c.peak_tflops) and c.peak_tflops > 0), f"peak_tflops must be positive, got {c.peak_tflops}")
 
-RESUMABLE = frozenset({"lr", "min_lr", "schedule", "warmup_steps", "max_steps", "time_budget", "weight_decay", "beta1", "beta2",
+RESUMABLE = frozenset({"lr", "min_lr", "schedule", "warmup_steps", "max_steps", "time_budget", "budget_fit", "weight_decay", "beta1", "beta2",
                        "grad_clip", "eval_interval", "eval_batches", "ckpt_interval", "log_interval", "loggers", "sample_tokens",
                        "sample_prompt", "max_bad_steps", "device", "precision", "compile", "parallel", "out", "peak_tflops", "threads"})
 
@@ -666,8 +677,10 @@ class _RunFolder:
 
     def _check_resume(self, saved: dict):
         "Refuse a resume that would change what has been computed; note the changes it may make (learning rate, length, …)."
-        if self.cfg.time_budget and saved.get("time_budget") == self.cfg.time_budget:
-            self.cfg.max_steps = saved.get("max_steps", self.cfg.max_steps)   # the length the budget fitted, not the default
+        if self.cfg.time_budget and saved.get("time_budget") == self.cfg.time_budget:   # what the budget fitted, not the command's
+            fit = saved.get("budget_fit", "none")
+            for k in ("max_steps", "warmup_steps", *(("n_layer", "d_model", "n_head") if "size" in fit else ()), *(("lr",) if "lr" in fit else ())):
+                if k in saved: setattr(self.cfg, k, saved[k])
         allowed, refused = config_changes(saved, self.cfg)
         if refused:
             raise BadInput(f"{self.cfg.out} holds a run with other settings that --resume cannot change: " +
@@ -709,7 +722,12 @@ class _Setup:
         self.stats = corpus_stats(self.data_dir)
         mc = run_model_config(cfg)
         vocab = -(-self.tok.vocab_size // 64) * 64                     # padded to a multiple of 64: faster matmuls
-        self.model_config = dataclasses.replace(mc, vocab_size=vocab, dropout=cfg.dropout)
+        mc = dataclasses.replace(mc, vocab_size=vocab, dropout=cfg.dropout)
+        self.amp_dtype = {"auto": autocast_dtype(self.device), "fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[cfg.precision]
+        if cfg.time_budget and cfg.budget_fit != "none" and ckpt is None:
+            if self.dist.enabled: self._say("note: under torchrun the model is not fitted to the time budget (only its steps are)")
+            else: mc = self._fit_model_to_budget(mc); seed_everything(cfg.seed)   # the probes drew random numbers
+        self.model_config = mc
         self.model = GPT(self.model_config).to(self.device)
         self.threads = (cfg.threads or auto_threads(self.model.num_params(), "training")) if self.device.type == "cpu" else None
         T = self.model_config.block_size
@@ -729,7 +747,6 @@ class _Setup:
                            f"updated by 8-bit AdamW (ours or bitsandbytes') or by Muon (Newton–Schulz needs each whole matrix); "
                            f"use --optimizer adamw, or --parallel ddp")
         self.opt = make_optimizer(self.model, cfg.optimizer, cfg.lr, (cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
-        self.amp_dtype = {"auto": autocast_dtype(self.device), "fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[cfg.precision]
         self.scaler = torch.amp.GradScaler(self.device.type) if self.amp_dtype == torch.float16 else None
         self.peak_flops, self.peak_note = device_peak_flops(self.device, self.amp_dtype, cfg.peak_tflops)
         use_compile = cfg.compile == "on" or (cfg.compile == "auto" and self.device.type == "cuda")
@@ -795,7 +812,7 @@ class _Setup:
 # %% ../nbs/08_train.ipynb #abf501f5
 class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
     "Set up a training run from a `TrainConfig`, then `fit()` it."
-    def __init__(self, cfg: TrainConfig, callbacks: list[Callback] = (), progress: bool = True):
+    def __init__(self, cfg: TrainConfig, callbacks: list[Callback] = (), progress: bool = True, started: float | None = None):
         self.cfg, self.progress = cfg, progress
         self.callbacks = [MetricsLogger(), *(make_loggers(cfg.loggers) if cfg.loggers else []), *callbacks]
         self.device = default_device() if cfg.device == "auto" else as_device(cfg.device)
@@ -803,7 +820,8 @@ class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
         self.dist, self.parallel, self.folder, self.threads = DistInfo(), None, None, None
         self.resumed_from, self.changes, self.last_checkpoint = None, {}, None
         self.stop_signal, self._graceful, self._bad_since = None, False, None
-        self._t0 = time.time()                                           # the time budget counts from here
+        self._t0 = started or time.time()              # the time budget counts from here (the command line: from its start)
+        self._model_fitted = False
 
     @contextlib.contextmanager
     def _signals(self):
@@ -836,7 +854,7 @@ class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
                   f"micro-batch{'es' if self.accum > 1 else ''} × {self.micro} sequences × {T} tokens" +
                   (f"; MFU against {self.peak_note}" if self.peak_flops else ""))
         epochs = c.max_steps * self.global_batch * T / max(1, self.stats["train"]["tokens"])
-        if epochs > 4:
+        if epochs > 4 and not c.time_budget:                              # (a budget's length is fitted later)
             self._say(f"note: {c.max_steps:,} steps of {self.global_batch * T:,} tokens read the {self.stats['train']['tokens']:,} training "
                       f"tokens {epochs:.0f} times: expect the model to memorise them (the validation loss stops falling, then rises); "
                       f"a smaller model (--n-layer, --d-model), a smaller vocabulary, fewer steps or more text would suit this corpus better")
@@ -852,7 +870,8 @@ class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
                 m = self.train_step()
                 for cb in callbacks: cb.on_step_end(self, m)
                 bar.update(1); bar.set_postfix(loss=f"{m['loss']:.3f}", tok_s=f"{m['tokens_per_s']:,.0f}")
-                if c.time_budget and self.step == first_step + 20 and first_step == 0: self._fit_to_budget(time.time() - t_start)
+                if c.time_budget and first_step == 0 and self.step % 20 == 0 and self.step < c.max_steps:
+                    self._fit_to_budget(time.time() - t_start)           # every 20 steps: the pace so far, evaluations included
                 if self.step % c.eval_interval == 0 or self.step == c.max_steps:
                     last_eval = self.evaluate()
                     for cb in callbacks: cb.on_eval(self, last_eval)
@@ -882,16 +901,42 @@ class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
         return self.tok.decode(ids[:n_tokens])
 
     def _fit_to_budget(self, elapsed: float):
-        "After 20 steps, set max_steps so the whole run (with evals) fits the time budget."
-        per_step = elapsed / 20
-        budget = self.cfg.time_budget * 60 - (time.time() - self._t0)
-        steps = max(21, int(budget / (per_step * 1.08)))              # ~8% for evaluation and checkpoints
-        self.cfg.max_steps = steps
-        note = ""
-        if self.cfg.warmup_steps > steps // 2:                         # a warm-up longer than half the run never reaches the peak lr
-            self.cfg.warmup_steps = max(20, steps // 2); note = f", warm-up {self.cfg.warmup_steps} steps"
-        if self.dist.is_main: self._commit_config()                    # a resume continues to this length
-        self._say(f"time budget {self.cfg.time_budget} min: {per_step * 1e3:.0f} ms/step → {steps} steps{note}")
+        "Every 20 steps of a fresh run: set max_steps so the whole run, its final evaluation included, ends within the time budget."
+        c, done = self.cfg, self.step
+        per_step = elapsed / done                                     # evaluations and checkpoints so far included
+        left = c.time_budget * 60 - (time.time() - self._t0) - final_eval_seconds(c, per_step / self.accum, self.eval_bs, self.micro)
+        steps = done + max(1, int(left / per_step))
+        if self.dist.enabled: steps = int(all_reduce_max(float(steps), self.dist))     # every rank stops at the same step
+        if steps == c.max_steps: return
+        said, c.max_steps, note = getattr(self, "_said_steps", None), steps, ""
+        if done == 20 and not self._model_fitted and c.warmup_steps > steps // 2:   # a warm-up longer than half the run never peaks
+            c.warmup_steps = max(20, steps // 2); note = f", warm-up {c.warmup_steps} steps"
+        if self.dist.is_main: self._commit_config()                   # a resume continues to this length
+        if said is None or abs(steps - said) > 0.1 * said:             # say it once, and again when the pace changed much
+            self._said_steps = steps
+            self._say(f"time budget {c.time_budget} min: {per_step * 1e3:.0f} ms/step → {steps} steps{note}")
+
+    def _fit_model_to_budget(self, mc: GPTConfig) -> GPTConfig:
+        "Before a fresh run under a time budget: the largest candidate size the budget trains on `TOKENS_PER_PARAM`, each timed by a probe, and its peak lr."
+        c = self.cfg
+        micro, accum = plan_batches(c.batch_tokens // mc.block_size if c.batch_tokens else c.batch_size * c.grad_accum, c.batch_size, 1)
+        tokens, tried = micro * accum * mc.block_size, []
+        for cand in (budget_candidates(mc) if "size" in c.budget_fit else [mc]):
+            n = count_params(cand)
+            with cpu_threads((c.threads or auto_threads(n, "training")) if self.device.type == "cpu" else None):
+                dt = probe_step_time(cand, micro, c.optimizer, self.device, self.amp_dtype) * accum
+            left = c.time_budget * 60 - (time.time() - self._t0) - final_eval_seconds(c, dt / accum, micro, micro)
+            steps = max(1, int(left / dt))
+            tried.append(f"{cand.n_layer} × {cand.d_model}: {steps * tokens / n:.2f}")
+            if steps * tokens >= TOKENS_PER_PARAM * n: break            # enough tokens per parameter: the largest that learns
+        lr = budget_lr(c.lr, mc.d_model / cand.d_model, c.max_steps, steps) if "lr" in c.budget_fit else c.lr
+        self._say(f"time budget {c.time_budget} min: {cand.n_layer} layers × {cand.d_model} ({human_count(n)} parameters), about "
+                  f"{steps} steps of {tokens:,} tokens at {dt * 1e3:.0f} ms (tokens per parameter: {'; '.join(tried)})" +
+                  (f"; peak lr {c.lr:g} → {lr:.2g}" if lr != c.lr else ""))
+        c.n_layer, c.d_model, c.n_head, c.lr = cand.n_layer, cand.d_model, cand.n_head, lr
+        c.max_steps, c.warmup_steps = steps, min(c.warmup_steps, max(10, steps // 10))   # a tenth of a short run warms up
+        self._model_fitted = True
+        return cand
 
     def close(self, ok: bool = False):
         "Release the run folder and leave the process group (under torchrun). After a good run every rank first waits for the others, so none closes its connections while another still uses them; after a failure it leaves at once, as the others may never arrive."
@@ -907,9 +952,10 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 # %% ../nbs/08_train.ipynb #21dcf369
-def train(cfg: TrainConfig, resume: bool | str = False, force: bool = False, callbacks=(), progress: bool = True) -> Trainer:
-    "Run a whole training job: set up, fit, and print a sample from the final model."
-    t = Trainer(cfg, callbacks, progress)
+def train(cfg: TrainConfig, resume: bool | str = False, force: bool = False, callbacks=(), progress: bool = True,
+          started: float | None = None) -> Trainer:
+    "Run a whole training job: set up, fit, and print a sample from the final model (`started`: when the time budget began)."
+    t = Trainer(cfg, callbacks, progress, started)
     try:
         with t._signals():
             t.setup(resume, force)
@@ -923,6 +969,45 @@ def train(cfg: TrainConfig, resume: bool | str = False, force: bool = False, cal
     finally:
         t.close()
     return t
+
+# %% ../nbs/08_train.ipynb #47a84a1d
+BUDGET_LADDER = ((4, 192), (4, 128), (2, 128), (2, 96), (2, 64))   # (layers, width), largest first; heads 32 wide
+TOKENS_PER_PARAM = 0.5    # the fewest training tokens per parameter a size must get from the budget (chapter 13)
+MAX_LR_SCALE = 4.0        # a fitted peak lr is at most this many times the preset's
+
+def count_params(mc: GPTConfig) -> int:
+    "The parameters of a model of config `mc` (tied weights once), counted on shapes alone."
+    with torch.device("meta"): return GPT(mc).num_params()
+
+def budget_candidates(mc: GPTConfig) -> list[GPTConfig]:
+    "The run's own model, then every smaller size of `BUDGET_LADDER` (by L·d², the blocks' weights), largest first."
+    body = lambda L, d: L * d * d
+    return [mc] + [dataclasses.replace(mc, n_layer=L, d_model=d, n_head=d // 32) for L, d in BUDGET_LADDER
+                   if body(L, d) < body(mc.n_layer, mc.d_model)]
+
+def probe_step_time(mc: GPTConfig, batch: int, optimizer: str, device, amp_dtype=torch.float32, steps: int = 2) -> float:
+    "Seconds per training step (forward, backward, update) of a fresh `mc` model on a random batch: the fastest of `steps`, after one to warm up."
+    device = torch.device(device)
+    model = GPT(mc).to(device)
+    opt = make_optimizer(model, optimizer, lr=1e-4)
+    x = torch.randint(mc.vocab_size, (batch, mc.block_size + 1), device=device)
+    times = []
+    for _ in range(steps + 1):
+        t = time.perf_counter()
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype != torch.float32):
+            _, loss = model(x[:, :-1], x[:, 1:])
+        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        if device.type == "cuda": torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - t)
+    return min(times[1:])
+
+def budget_lr(lr: float, width_ratio: float, tuned_steps: int, steps: int) -> float:
+    "The peak lr of a narrower model's shorter run: lr × width ratio (μP) × √(tuned steps / steps), never lower, at most `MAX_LR_SCALE`×."
+    return lr * min(MAX_LR_SCALE, max(1.0, width_ratio * math.sqrt(max(1.0, tuned_steps / max(1, steps)))))
+
+def final_eval_seconds(c: TrainConfig, micro_step_s: float, eval_bs: int, micro: int) -> float:
+    "About how long the closing evaluation takes: `eval_batches` forward passes, a forward pass a third of a training micro-step."
+    return c.eval_batches * micro_step_s * eval_bs / (3 * micro)
 
 # %% ../nbs/08_train.ipynb #a1b2c3d5
 def _scalars(m: dict) -> dict:
