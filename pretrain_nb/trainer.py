@@ -717,6 +717,7 @@ class _Setup:
             self.tok = load_tokenizer(out / "tokenizer.json")
             ckpt = load_checkpoint(out / resume if isinstance(resume, str) else out) if resume else None
         seed_everything(cfg.seed)
+        compiled = cfg.compile == "on" or (cfg.compile == "auto" and self.device.type == "cuda")
         torch.use_deterministic_algorithms(self.device.type == "cpu", warn_only=True)
         self.data_dir = Path(cfg.data) if is_prepared(cfg.data) else out / "data"
         self.stats = corpus_stats(self.data_dir)
@@ -749,8 +750,7 @@ class _Setup:
         self.opt = make_optimizer(self.model, cfg.optimizer, cfg.lr, (cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
         self.scaler = torch.amp.GradScaler(self.device.type) if self.amp_dtype == torch.float16 else None
         self.peak_flops, self.peak_note = device_peak_flops(self.device, self.amp_dtype, cfg.peak_tflops)
-        use_compile = cfg.compile == "on" or (cfg.compile == "auto" and self.device.type == "cuda")
-        if use_compile: self.fwd = torch.compile(self.fwd)
+        if compiled: self.fwd = torch.compile(self.fwd)
         self.step = 0
         if ckpt is not None: self._restore(ckpt, ckpt_path or find_checkpoint(out))
         if main: self._commit_config()
@@ -920,11 +920,16 @@ class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
         "Before a fresh run under a time budget: the largest candidate size the budget trains on `TOKENS_PER_PARAM`, each timed by a probe, and its peak lr."
         c = self.cfg
         micro, accum = plan_batches(c.batch_tokens // mc.block_size if c.batch_tokens else c.batch_size * c.grad_accum, c.batch_size, 1)
-        tokens, tried = micro * accum * mc.block_size, []
-        for cand in (budget_candidates(mc) if "size" in c.budget_fit else [mc]):
-            n = count_params(cand)
+        tokens, tried, rate = micro * accum * mc.block_size, [], None
+        cands = budget_candidates(mc) if "size" in c.budget_fit else [mc]
+        for i, cand in enumerate(cands):
+            n, flops = count_params(cand), flops_per_token(cand) * tokens
+            left = c.time_budget * 60 - (time.time() - self._t0)
+            if rate and i < len(cands) - 1 and left * rate / flops * tokens < TOKENS_PER_PARAM * n:
+                continue                  # hopeless even at the larger model's FLOP rate (a smaller model's is lower): no probe
             with cpu_threads((c.threads or auto_threads(n, "training")) if self.device.type == "cpu" else None):
                 dt = probe_step_time(cand, micro, c.optimizer, self.device, self.amp_dtype) * accum
+            rate = rate or flops / dt
             left = c.time_budget * 60 - (time.time() - self._t0) - final_eval_seconds(c, dt / accum, micro, micro)
             steps = max(1, int(left / dt))
             tried.append(f"{cand.n_layer} × {cand.d_model}: {steps * tokens / n:.2f}")
