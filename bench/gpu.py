@@ -1,8 +1,10 @@
 #!/usr/bin/env python
 """GPU measurements (run by bench/gpu.sh; each section prints a Markdown table and appends JSON to --json).
 
-    python bench/gpu.py model    # GPT-2 124M training step: eager vs torch.compile, fused AdamW vs bitsandbytes 8-bit; tokens/s, MFU, peak memory
-    python bench/gpu.py optim    # the optimizer step alone on 124M parameters: fused AdamW vs bitsandbytes AdamW8bit vs Muon; state bytes/param
+    python bench/gpu.py model    # GPT-2 124M training step: eager vs torch.compile, fused AdamW vs bitsandbytes 8-bit (per tensor and
+                                 # over flat buffers), and a micro-batch twice as large; tokens/s, MFU, peak memory
+    python bench/gpu.py optim    # the optimizer step alone on 124M parameters: fused AdamW vs bitsandbytes AdamW8bit (per tensor, and
+                                 # FlatAdamW8bit: over flat buffers) vs Muon; state bytes/param
     python bench/gpu.py agree    # our 8-bit AdamW (reference) on CUDA vs bitsandbytes' CUDA kernel: codes, block maxima, parameters
 
 Ratios are against a baseline measured in the same process; nothing is asserted on time.
@@ -12,6 +14,7 @@ from pathlib import Path
 import torch
 from pretrain_nb.model import GPT, gpt_config, estimate_mfu, device_peak_flops
 from pretrain_nb.core import autocast_context
+from pretrain_nb.optim import FlatAdamW8bit
 
 def cuda_time(fn, warmup=3, steps=10) -> float:
     "Median seconds per call, timed with CUDA events around each call."
@@ -36,7 +39,8 @@ def model_section(a):
     torch.manual_seed(0)
     model = GPT(cfg).cuda()
     rows = []
-    def run(label, fwd, opt):
+    def run(label, fwd, opt, x=x, y=y):
+        B = x.shape[0]
         def step():
             with autocast_context("cuda", torch.bfloat16): _, loss = fwd(x, y)
             loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
@@ -46,19 +50,23 @@ def model_section(a):
         tps = B * T / dt
         r = {"variant": label, "ms_per_step": dt * 1e3, "tokens_per_s": tps, "mfu": estimate_mfu(cfg, tps, peak) if peak else None,
              "peak_gib": torch.cuda.max_memory_allocated() / 2**30, "first_step_s": first}
+        r["batch"] = B
         rows.append(r); print(f"  {label}: {dt * 1e3:.1f} ms/step, {tps:,.0f} tokens/s, MFU {r['mfu'] or 0:.1%}", flush=True)
     fused = lambda: torch.optim.AdamW(model.parameters(), lr=6e-4, fused=True)
     run("eager, fused AdamW", model, fused())
     compiled = torch.compile(model)
     run("torch.compile, fused AdamW", compiled, fused())
     run("torch.compile, bitsandbytes AdamW8bit", compiled, bnb.optim.AdamW8bit(model.parameters(), lr=6e-4))
+    run("torch.compile, FlatAdamW8bit (bitsandbytes over flat buffers)", compiled, FlatAdamW8bit(model.parameters(), lr=6e-4))
+    x2 = torch.randint(0, 50257, (2 * B, T), device="cuda")           # a larger micro-batch: a separate static graph
+    run(f"torch.compile, fused AdamW, micro-batch {2 * B}", torch.compile(model, dynamic=False), fused(), x2, torch.roll(x2, -1, 1))
     base = rows[0]["tokens_per_s"]
-    print(f"\nGPT-2 124M, bf16 autocast, SDPA, batch {B} × {T}; MFU against {note}\n")
+    print(f"\nGPT-2 124M, bf16 autocast, SDPA, micro-batch {B} × {T} unless the row says otherwise; MFU against {note}\n")
     print("| variant | ms/step | tokens/s | vs eager | MFU | peak memory |\n|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['variant']} | {r['ms_per_step']:.1f} | {r['tokens_per_s']:,.0f} | {r['tokens_per_s'] / base:.2f}× | "
               f"{(r['mfu'] or 0):.1%} | {r['peak_gib']:.1f} GiB |")
-    emit(a, "model", [{**r, "batch": B, "peak": note} for r in rows])
+    emit(a, "model", [{**r, "peak": note} for r in rows])
 
 def optim_section(a):
     import bitsandbytes as bnb
@@ -74,6 +82,7 @@ def optim_section(a):
                    {"params": params[:2] + [p for p in params[2:] if p.dim() < 2], "muon": False}]
     for label, make in (("fused AdamW (fp32 state)", lambda: torch.optim.AdamW(params, lr=1e-4, fused=True)),
                         ("bitsandbytes AdamW8bit", lambda: bnb.optim.AdamW8bit(params, lr=1e-4)),
+                        ("FlatAdamW8bit (bitsandbytes over flat buffers)", lambda: FlatAdamW8bit(params, lr=1e-4)),
                         ("pretrain_nb Muon (bf16 Newton–Schulz) + AdamW", lambda: Muon(muon_groups, lr=1e-4))):
         torch.cuda.synchronize(); before = torch.cuda.memory_allocated()
         opt = make(); opt.step(); torch.cuda.synchronize()

@@ -4,16 +4,20 @@
 
 # %% ../nbs/07_optim.ipynb #179290a5
 from __future__ import annotations
-import ctypes, hashlib, importlib.resources, math, os, platform, shutil, subprocess, sys, tempfile, warnings
+import ctypes, hashlib, importlib.resources, logging, math, os, platform, shutil, subprocess, sys, tempfile, warnings
 from pathlib import Path
 import torch
 from torch import nn
 from .core import BadInput, atomic_write
 
+# on CPUs with AVX512-BF16 bitsandbytes warns at import that an optional 4-bit matmul kernel is missing; its optimizers never use it
+logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+
 # %% auto #0
 __all__ = ['BLOCK', 'MIN_8BIT_SIZE', 'NS_COEFFS', 'OPTIMIZERS', 'sgd_update', 'momentum_update', 'adam_update', 'adamw_update',
            'adamw_param_step', 'ReadableAdamW', 'param_groups', 'describe_param_groups', 'cosine_lr', 'wsd_lr',
-           'dynamic_map', 'quantize_blockwise', 'dequantize_blockwise', 'AdamW8bitRef', 'kernel_tables', 'AdamW8bit',
+           'dynamic_map', 'quantize_blockwise', 'dequantize_blockwise', 'saved_by_bitsandbytes', 'to_bitsandbytes',
+           'from_bitsandbytes', 'AdamW8bitRef', 'kernel_tables', 'AdamW8bit', 'flatten_params', 'FlatAdamW8bit',
            'optimizer_state_bytes', 'state_bytes_8bit', 'training_memory_table', 'newton_schulz', 'Muon', 'muon_groups',
            'make_optimizer']
 
@@ -155,6 +159,36 @@ def dequantize_blockwise(q: torch.Tensor, absmax: torch.Tensor, code: torch.Tens
     blocks, n = _blocks(code.to(q.device)[q.long()])
     return (blocks * absmax[:, None]).reshape(-1)[:n]
 
+# %% ../nbs/07_optim.ipynb #c57c5633
+_BNB_WRAPPED = "__bnb_optimizer_quant_state__"         # bitsandbytes' state_dict nests its quantization tensors under this key
+_TO_BNB = {"q1": "state1", "q2": "state2", "m": "state1", "v": "state2", "absmax1": "absmax1", "absmax2": "absmax2"}
+_OUR_GROUP_KEYS = ("kind", "min_8bit_size", "state_bits")
+
+def saved_by_bitsandbytes(state_dict: dict) -> bool:
+    "Whether an optimizer state dict is in bitsandbytes' per-tensor 8-bit AdamW format."
+    return any("state1" in s or _BNB_WRAPPED in s for s in state_dict.get("state", {}).values())
+
+def to_bitsandbytes(state_dict: dict) -> dict:
+    "Our 8-bit AdamW's state dict in bitsandbytes' format."
+    state = {}
+    for i, s in state_dict["state"].items():
+        state[i] = {"step": int(s["step"]), **{_TO_BNB[k]: v for k, v in s.items() if k in _TO_BNB}}
+        if "q1" in s: state[i].update(qmap1=dynamic_map(True), qmap2=dynamic_map(False))
+    groups = [{k: v for k, v in g.items() if k not in _OUR_GROUP_KEYS} for g in state_dict["param_groups"]]
+    return {"state": state, "param_groups": groups}
+
+def from_bitsandbytes(state_dict: dict, groups: list[dict]) -> dict:
+    "bitsandbytes' 8-bit AdamW state dict in our format, for an optimizer with these `groups` (they supply our own group settings)."
+    state = {}
+    for i, s in state_dict["state"].items():
+        s = {**s, **s.get(_BNB_WRAPPED, {})}
+        if s["state1"].dtype == torch.uint8:
+            state[i] = {"step": int(s["step"]), "q1": s["state1"].reshape(-1), "q2": s["state2"].reshape(-1),
+                        "absmax1": s["absmax1"], "absmax2": s["absmax2"]}
+        else: state[i] = {"step": int(s["step"]), "m": s["state1"], "v": s["state2"]}
+    saved = [{**sg, **{k: g[k] for k in _OUR_GROUP_KEYS}} for sg, g in zip(state_dict["param_groups"], groups)]
+    return {"state": state, "param_groups": saved + state_dict["param_groups"][len(saved):]}
+
 # %% ../nbs/07_optim.ipynb #5c8ef2c0
 MIN_8BIT_SIZE = 4096
 
@@ -232,9 +266,11 @@ class AdamW8bitRef(torch.optim.Optimizer):
         s["q2"], s["absmax2"] = quantize_blockwise(v, self.code2)
 
     def load_state_dict(self, state_dict):
-        "Like torch's, but refuses a state dict saved by a different optimizer."
+        "Like torch's, but refuses a state dict saved by a different optimizer (bitsandbytes' 8-bit AdamW's is converted)."
         groups = state_dict.get("param_groups", [])
         kinds = {g.get("kind") for g in groups}
+        if kinds == {None} and saved_by_bitsandbytes(state_dict):          # a GPU run's state: the same codes, other names
+            state_dict, kinds = from_bitsandbytes(state_dict, self.param_groups), {self.kind}
         if kinds != {self.kind}:
             raise BadInput(f"this state dict was saved by a different optimizer ({sorted(map(str, kinds))}), "
                              f"not by an 8-bit AdamW of pretrain_nb; load it into the optimizer that saved it")
@@ -364,6 +400,146 @@ class AdamW8bit(AdamW8bitRef):
                                    torch.get_num_threads())
         self._queue, self._grads = [], []
 
+# %% ../nbs/07_optim.ipynb #4814e1b2
+def _padded(n: int, align: int) -> int: return -(-n // align) * align
+
+def flatten_params(params, align: int = BLOCK, max_numel: int = 2**30) -> list[tuple[torch.Tensor, torch.Tensor, list]]:
+    """Lay `params` end to end in flat buffers, each tensor starting at a multiple of `align`, and re-point every parameter's
+    data and gradient at its slice. A new buffer starts where the dtype or device changes or `max_numel` would be passed.
+    Returns `(values, grads, [(param, offset), …])` per buffer."""
+    runs, run, n = [], [], 0
+    for p in params:
+        size = _padded(p.numel(), align)
+        if run and (n + size > max_numel or (p.dtype, p.device) != (run[0][0].dtype, run[0][0].device)):
+            runs.append(run); run, n = [], 0
+        run.append((p, n)); n += size
+    if run: runs.append(run)
+    return [_flatten_run(r, align) for r in runs]
+
+def _flatten_run(run, align):
+    (first, _), (last, end) = run[0], run[-1]
+    values = torch.zeros(end + _padded(last.numel(), align), dtype=first.dtype, device=first.device)
+    grads = torch.zeros_like(values)
+    for p, off in run:
+        k = p.numel()
+        values[off:off + k].copy_(p.detach().reshape(-1))
+        if p.grad is not None: grads[off:off + k].copy_(p.grad.reshape(-1))
+        p.data = values[off:off + k].view_as(p)                 # the model keeps its Parameter objects; only their memory moves
+        p.grad = grads[off:off + k].view_as(p)                  # backward adds into this view in place
+    return values, grads, run
+
+# %% ../nbs/07_optim.ipynb #f6bfed9d
+class FlatAdamW8bit(torch.optim.Optimizer):
+    "bitsandbytes' 8-bit AdamW over flat buffers (`flatten_params`): its numbers, one kernel launch per buffer instead of one per tensor."
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, min_8bit_size=MIN_8BIT_SIZE,
+                 max_numel=2**30):
+        import bitsandbytes as bnb
+        from torch.distributed.tensor import DTensor
+        _check_hparams(lr, betas, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+        if any(isinstance(p, DTensor) for g in self.param_groups for p in g["params"]):
+            raise BadInput("FlatAdamW8bit needs whole tensors; FSDP2's parameters are sharded DTensors")
+        self._links, self._grads, self._step_of = [], [], {}
+        inner = {8: [], 32: []}                                # the buffers' groups, by state bits
+        for gi, g in enumerate(self.param_groups):
+            for bits in (8, 32):
+                members = [p for p in g["params"] if (p.numel() >= min_8bit_size) == (bits == 8)]
+                for values, grads, run in flatten_params(members, BLOCK, max_numel):
+                    flat = nn.Parameter(values); flat.grad = grads
+                    inner[bits].append({"params": [flat], "outer": gi, "run": run})
+                    self._grads.append(grads)
+        hp = lambda g: {k: self.param_groups[g["outer"]][k] for k in ("lr", "betas", "eps", "weight_decay")}
+        self._inner = [opt for opt in (
+            bnb.optim.AdamW8bit([{**ig, **hp(ig)} for ig in inner[8]], min_8bit_size=0) if inner[8] else None,
+            bnb.optim.AdamW([{**ig, **hp(ig)} for ig in inner[32]], optim_bits=32) if inner[32] else None) if opt]
+        for opt in self._inner:
+            for gi, ig in enumerate(opt.param_groups):
+                flat = ig["params"][0]
+                opt.init_state(ig, flat, gi, 0)               # allocate now, so each tensor's state can be a view into it
+                s = opt.state[flat]
+                for p, off in ig["run"]:
+                    self.state[p] = self._views(s, p, off)
+                    self._step_of[p] = s
+                    self._links.append((p, flat.data[off:off + p.numel()].view_as(p), p.grad))
+
+    @staticmethod
+    def _views(s: dict, p: torch.Tensor, off: int) -> dict:
+        "One tensor's state, as bitsandbytes keeps it per tensor, viewed inside the buffer's state."
+        n, v = p.numel(), {}
+        for k in ("state1", "state2"): v[k] = s[k][off:off + n].view_as(p)
+        if "absmax1" in s:                                      # 8-bit: its blocks' maxima and the two code maps
+            b, nb = off // BLOCK, -(-n // BLOCK)
+            v.update(absmax1=s["absmax1"][b:b + nb], absmax2=s["absmax2"][b:b + nb], qmap1=s["qmap1"], qmap2=s["qmap2"])
+        return v
+
+    def _relink(self):
+        "Copy back any parameter or gradient that something replaced, and point it at its slice again."
+        for p, data, grad in self._links:
+            if p.data_ptr() != data.data_ptr():
+                if (p.dtype, p.device, p.shape) != (data.dtype, data.device, data.shape):
+                    raise BadInput("a parameter changed dtype, device or shape after FlatAdamW8bit was made; make the optimizer after .to()")
+                data.copy_(p.detach()); p.data = data
+            if p.grad is not grad:
+                if p.grad is None: grad.zero_()
+                else: grad.copy_(p.grad)
+                p.grad = grad
+
+    def zero_grad(self, set_to_none: bool = True):
+        "Zero the gradient buffers in place (whatever `set_to_none` says): the model's gradients are views into them."
+        for g in self._grads: g.zero_()
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad(): loss = closure()
+        self._relink()
+        for opt in self._inner:
+            for ig in opt.param_groups:                        # a schedule sets the learning rate on our groups
+                g = self.param_groups[ig["outer"]]
+                ig["lr"], ig["betas"], ig["eps"], ig["weight_decay"] = g["lr"], g["betas"], g["eps"], g["weight_decay"]
+            opt.step()
+        return loss
+
+    def state_dict(self) -> dict:
+        "bitsandbytes' per-tensor format: what `bnb.optim.AdamW8bit` over the same groups would save."
+        state, groups, i = {}, [], 0
+        for g in self.param_groups:
+            ids = []
+            for p in g["params"]:
+                if self._step_of[p]["step"]: state[i] = {"step": self._step_of[p]["step"], **self.state[p]}
+                ids.append(i); i += 1
+            groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": ids})
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict):
+        "bitsandbytes' per-tensor format (this optimizer's `state_dict`, or `bnb.optim.AdamW8bit`'s over the same groups) or ours, copied into the buffers."
+        if any(g.get("kind") == AdamW8bitRef.kind for g in state_dict.get("param_groups", [])):
+            state_dict = to_bitsandbytes(state_dict)                 # a CPU run's state (our kernel's): the same codes
+        saved = state_dict.get("param_groups", [])
+        if [len(g["params"]) for g in saved] != [len(g["params"]) for g in self.param_groups] or any("kind" in g for g in saved):
+            raise BadInput("this optimizer state was not saved by bitsandbytes' 8-bit AdamW over these parameter groups "
+                           f"(its groups hold {[len(g['params']) for g in saved]} tensors, these {[len(g['params']) for g in self.param_groups]})")
+        mine = {i: p for g, sg in zip(self.param_groups, saved) for i, p in zip(sg["params"], g["params"])}
+        for s in self._step_of.values():                      # a tensor the checkpoint has no state for starts from zero
+            for k in ("state1", "state2", "absmax1", "absmax2"):
+                if k in s: s[k].zero_()
+        steps = set()
+        for i, s in state_dict["state"].items():
+            s = {**s, **s.get(_BNB_WRAPPED, {})}
+            views = self.state[mine[i]]
+            for k, v in views.items():
+                if k.startswith("qmap"): continue
+                if k not in s or s[k].numel() != v.numel() or (s[k].dtype == torch.uint8) != (v.dtype == torch.uint8):
+                    raise BadInput(f"the saved state of tensor {i} does not fit this optimizer's ({k}: 8-bit and fp32 state differ, "
+                                   "or the shapes do); resume with the model and settings it was saved with")
+                v.copy_(s[k].reshape(v.shape))
+            steps.add(int(s["step"]))
+        if len(steps) > 1: raise BadInput(f"the saved tensors are at different steps ({sorted(steps)}); one flat update cannot continue them")
+        for g, sg in zip(self.param_groups, saved): g.update({k: v for k, v in sg.items() if k != "params"})
+        step = steps.pop() if steps else 0
+        for s in {id(s): s for s in self._step_of.values()}.values(): s["step"] = step
+
 # %% ../nbs/07_optim.ipynb #9af1ff76
 def optimizer_state_bytes(opt: torch.optim.Optimizer) -> int:
     "Bytes held in the optimizer's state tensors (the real allocation, shared maps counted once)."
@@ -456,7 +632,7 @@ def muon_groups(model: nn.Module, weight_decay: float = 0.1) -> list[dict]:
             {"params": decay, "weight_decay": weight_decay, "muon": False}, {"params": no_decay, "weight_decay": 0.0, "muon": False}]
 
 # %% ../nbs/07_optim.ipynb #31a5827e
-OPTIMIZERS = ("adamw8bit", "adamw", "adamw8bit-ref", "muon")
+OPTIMIZERS = ("adamw8bit", "adamw", "adamw8bit-ref", "muon", "adamw8bit-bnb")
 
 def make_optimizer(model: nn.Module, name: str = "adamw8bit", lr: float = 1e-3, betas=(0.9, 0.95), eps: float = 1e-8,
                    weight_decay: float = 0.1) -> torch.optim.Optimizer:
@@ -473,6 +649,5 @@ def make_optimizer(model: nn.Module, name: str = "adamw8bit", lr: float = 1e-3, 
                torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, foreach=True)
     if name == "adamw8bit-ref": return AdamW8bitRef(groups, lr=lr, betas=betas, eps=eps)
     if name == "muon": return Muon(muon_groups(model, weight_decay), lr=lr, betas=betas, eps=eps)
-    if device.type == "cpu" and _load_kernel() is not None: return AdamW8bit(groups, lr=lr, betas=betas, eps=eps)
-    import bitsandbytes as bnb
-    return bnb.optim.AdamW8bit(groups, lr=lr, betas=betas, eps=eps)
+    if name == "adamw8bit" and device.type == "cpu" and _load_kernel() is not None: return AdamW8bit(groups, lr=lr, betas=betas, eps=eps)
+    return FlatAdamW8bit(groups, lr=lr, betas=betas, eps=eps)            # bitsandbytes: on CUDA, or where no C compiler exists

@@ -65,7 +65,7 @@ class TrainConfig:
     tie_weights: bool | None = opt(None, "model", "the LM head is the token embedding, transposed (none: the architecture's)")
     logit_softcap: float | None = opt(None, "model", "c in c·tanh(logit/c), 0 for off (none: the architecture's)")
     # optimizer
-    optimizer: str | None = opt(None, "optimizer", "adamw8bit, adamw, adamw8bit-ref or muon (Muon for the blocks' matrices, AdamW for the rest) (none: the architecture's: muon for modern, adamw8bit for gpt2)")
+    optimizer: str | None = opt(None, "optimizer", "adamw8bit, adamw, adamw8bit-ref, muon (Muon for the blocks' matrices, AdamW for the rest) or adamw8bit-bnb (bitsandbytes' kernel over flat buffers: adamw8bit on a GPU) (none: the architecture's: muon for modern, adamw8bit for gpt2)")
     lr: float = opt(2e-3, "optimizer", "the peak learning rate")
     min_lr: float | None = opt(None, "optimizer", "the learning rate at the end of the schedule (none: lr / 10)")
     weight_decay: float = opt(0.1, "optimizer", "AdamW's decoupled weight decay (matrices only)")
