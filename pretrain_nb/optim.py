@@ -14,12 +14,12 @@ from .core import BadInput, atomic_write
 logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 # %% auto #0
-__all__ = ['BLOCK', 'MIN_8BIT_SIZE', 'NS_COEFFS', 'OPTIMIZERS', 'sgd_update', 'momentum_update', 'adam_update', 'adamw_update',
-           'adamw_param_step', 'ReadableAdamW', 'param_groups', 'describe_param_groups', 'cosine_lr', 'wsd_lr',
-           'dynamic_map', 'quantize_blockwise', 'dequantize_blockwise', 'saved_by_bitsandbytes', 'to_bitsandbytes',
-           'from_bitsandbytes', 'AdamW8bitRef', 'kernel_tables', 'AdamW8bit', 'flatten_params', 'FlatAdamW8bit',
-           'optimizer_state_bytes', 'state_bytes_8bit', 'training_memory_table', 'newton_schulz', 'Muon', 'muon_groups',
-           'make_optimizer']
+__all__ = ['BLOCK', 'MOMENTS_KIND', 'MIN_8BIT_SIZE', 'NS_COEFFS', 'OPTIMIZERS', 'sgd_update', 'momentum_update', 'adam_update',
+           'adamw_update', 'adamw_param_step', 'ReadableAdamW', 'param_groups', 'describe_param_groups', 'cosine_lr',
+           'wsd_lr', 'dynamic_map', 'quantize_blockwise', 'dequantize_blockwise', 'saved_by_bitsandbytes',
+           'to_bitsandbytes', 'from_bitsandbytes', 'moments', 'end_scales', 'from_moments', 'AdamW8bitRef',
+           'kernel_tables', 'AdamW8bit', 'flatten_params', 'FlatAdamW8bit', 'optimizer_state_bytes', 'state_bytes_8bit',
+           'training_memory_table', 'newton_schulz', 'Muon', 'muon_groups', 'make_optimizer']
 
 # %% ../nbs/07_optim.ipynb #c058f0c9
 def sgd_update(p, g, lr):
@@ -145,10 +145,10 @@ def _blocks(x: torch.Tensor) -> tuple[torch.Tensor, int]:
     pad = (-n) % BLOCK
     return (torch.nn.functional.pad(flat, (0, pad)) if pad else flat).view(-1, BLOCK), n
 
-def quantize_blockwise(x: torch.Tensor, code: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    "8-bit codes (uint8, x's numel) and per-block absmax (fp32) of `x`, nearest code value per element."
+def quantize_blockwise(x: torch.Tensor, code: torch.Tensor, absmax: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    "8-bit codes (uint8, x's numel) and per-block absmax (fp32) of `x`, nearest code value per element (`absmax`: given block scales)."
     blocks, n = _blocks(x.float())
-    absmax = blocks.abs().amax(dim=1)
+    if absmax is None: absmax = blocks.abs().amax(dim=1)
     normed = blocks / torch.where(absmax > 0, absmax, 1.0)[:, None]     # an all-zero block stays 0
     mids = (code[1:] + code[:-1]) / 2
     q = torch.bucketize(normed, mids.to(normed.device))                 # index of the nearest code, ties → lower
@@ -163,6 +163,7 @@ def dequantize_blockwise(q: torch.Tensor, absmax: torch.Tensor, code: torch.Tens
 _BNB_WRAPPED = "__bnb_optimizer_quant_state__"         # bitsandbytes' state_dict nests its quantization tensors under this key
 _TO_BNB = {"q1": "state1", "q2": "state2", "m": "state1", "v": "state2", "absmax1": "absmax1", "absmax2": "absmax2"}
 _OUR_GROUP_KEYS = ("kind", "min_8bit_size", "state_bits")
+MOMENTS_KIND = "pretrain_nb.adamw8bit-moments"        # 8-bit AdamW's state dequantized to fp32: what sharded checkpoints hold
 
 def saved_by_bitsandbytes(state_dict: dict) -> bool:
     "Whether an optimizer state dict is in bitsandbytes' per-tensor 8-bit AdamW format."
@@ -186,6 +187,37 @@ def from_bitsandbytes(state_dict: dict, groups: list[dict]) -> dict:
             state[i] = {"step": int(s["step"]), "q1": s["state1"].reshape(-1), "q2": s["state2"].reshape(-1),
                         "absmax1": s["absmax1"], "absmax2": s["absmax2"]}
         else: state[i] = {"step": int(s["step"]), "m": s["state1"], "v": s["state2"]}
+    saved = [{**sg, **{k: g[k] for k in _OUR_GROUP_KEYS}} for sg, g in zip(state_dict["param_groups"], groups)]
+    return {"state": state, "param_groups": saved + state_dict["param_groups"][len(saved):]}
+
+def moments(s: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    "One tensor's 8-bit AdamW state (ours or bitsandbytes') as fp32 `m`, `v` (flat)."
+    s = {**s, **s.get(_BNB_WRAPPED, {})}
+    q1, q2 = s.get("q1", s.get("state1")), s.get("q2", s.get("state2"))
+    if q1 is None: return s["m"].reshape(-1).float(), s["v"].reshape(-1).float()
+    if q1.dtype != torch.uint8: return q1.reshape(-1).float(), q2.reshape(-1).float()
+    code1, code2 = dynamic_map(True).to(q1.device), dynamic_map(False).to(q1.device)
+    return (dequantize_blockwise(q1.reshape(-1), s["absmax1"], code1), dequantize_blockwise(q2.reshape(-1), s["absmax2"], code2))
+
+def end_scales(x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+    "Per block, the scale that puts its largest value on the map's last code and its smallest no lower than the first."
+    blocks, _ = _blocks(x.float())
+    scale = blocks.amax(dim=1) / code[-1]
+    return torch.maximum(scale, blocks.amin(dim=1) / code[0]) if code[0] < 0 else scale
+
+def _quantize_moment(x: torch.Tensor, signed: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    code = dynamic_map(signed).to(x.device)
+    return quantize_blockwise(x, code, end_scales(x, code))
+
+def from_moments(state_dict: dict, groups: list[dict]) -> dict:
+    "A state dict of fp32 moments (`exp_avg`, `exp_avg_sq`; `MOMENTS_KIND`) quantized into our format, for an optimizer with these `groups`."
+    state = {}
+    for i, s in state_dict["state"].items():
+        m, v = s["exp_avg"].reshape(-1).float(), s["exp_avg_sq"].reshape(-1).float()
+        if m.numel() >= MIN_8BIT_SIZE:
+            (q1, a1), (q2, a2) = _quantize_moment(m, True), _quantize_moment(v, False)
+            state[i] = {"step": int(s["step"]), "q1": q1, "q2": q2, "absmax1": a1, "absmax2": a2}
+        else: state[i] = {"step": int(s["step"]), "m": s["exp_avg"].float(), "v": s["exp_avg_sq"].float()}
     saved = [{**sg, **{k: g[k] for k in _OUR_GROUP_KEYS}} for sg, g in zip(state_dict["param_groups"], groups)]
     return {"state": state, "param_groups": saved + state_dict["param_groups"][len(saved):]}
 
@@ -271,6 +303,8 @@ class AdamW8bitRef(torch.optim.Optimizer):
         kinds = {g.get("kind") for g in groups}
         if kinds == {None} and saved_by_bitsandbytes(state_dict):          # a GPU run's state: the same codes, other names
             state_dict, kinds = from_bitsandbytes(state_dict, self.param_groups), {self.kind}
+        if kinds == {MOMENTS_KIND}:                                       # a sharded run's: fp32 moments, quantized here
+            state_dict, kinds = from_moments(state_dict, self.param_groups), {self.kind}
         if kinds != {self.kind}:
             raise BadInput(f"this state dict was saved by a different optimizer ({sorted(map(str, kinds))}), "
                              f"not by an 8-bit AdamW of pretrain_nb; load it into the optimizer that saved it")
@@ -514,7 +548,11 @@ class FlatAdamW8bit(torch.optim.Optimizer):
 
     def load_state_dict(self, state_dict: dict):
         "bitsandbytes' per-tensor format (this optimizer's `state_dict`, or `bnb.optim.AdamW8bit`'s over the same groups) or ours, copied into the buffers."
-        if any(g.get("kind") == AdamW8bitRef.kind for g in state_dict.get("param_groups", [])):
+        kinds = {g.get("kind") for g in state_dict.get("param_groups", [])}
+        if kinds == {MOMENTS_KIND}:                                  # a sharded run's state: fp32 moments, quantized here
+            ours = dict(kind=AdamW8bitRef.kind, min_8bit_size=MIN_8BIT_SIZE, state_bits=8)
+            state_dict, kinds = from_moments(state_dict, [ours] * len(state_dict["param_groups"])), {AdamW8bitRef.kind}
+        if kinds == {AdamW8bitRef.kind}:
             state_dict = to_bitsandbytes(state_dict)                 # a CPU run's state (our kernel's): the same codes
         saved = state_dict.get("param_groups", [])
         if [len(g["params"]) for g in saved] != [len(g["params"]) for g in self.param_groups] or any("kind" in g for g in saved):
@@ -641,12 +679,16 @@ def make_optimizer(model: nn.Module, name: str = "adamw8bit", lr: float = 1e-3, 
     _check_hparams(lr, betas, eps, weight_decay)
     groups = param_groups(model, weight_decay)
     device = next(model.parameters()).device
+    from torch.distributed.tensor import DTensor
+    sharded = any(isinstance(p, DTensor) for p in model.parameters())          # FSDP2's parameters
     if name == "adamw":
-        from torch.distributed.tensor import DTensor
-        sharded = any(isinstance(p, DTensor) for p in model.parameters())      # FSDP2: foreach handles DTensors
-        fused = device.type in ("cuda", "cpu") and not sharded
+        fused = device.type in ("cuda", "cpu") and not sharded                  # foreach handles DTensors
         return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, fused=fused) if fused else \
                torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, foreach=True)
+    if sharded and name in ("adamw8bit", "adamw8bit-bnb"):                  # each process's slices (chapter 10)
+        from pretrain_nb.distributed import ShardedAdamW8bit
+        return ShardedAdamW8bit(groups, lr=lr, betas=betas, eps=eps, backend="auto" if name == "adamw8bit" else "bitsandbytes")
+    if sharded: raise BadInput(f"{name} cannot update FSDP2's sharded parameters (" + ("Newton–Schulz needs each whole matrix" if name == "muon" else "it is the readable reference") + "); use adamw8bit or adamw")
     if name == "adamw8bit-ref": return AdamW8bitRef(groups, lr=lr, betas=betas, eps=eps)
     if name == "muon": return Muon(muon_groups(model, weight_decay), lr=lr, betas=betas, eps=eps)
     if name == "adamw8bit" and device.type == "cpu" and _load_kernel() is not None: return AdamW8bit(groups, lr=lr, betas=betas, eps=eps)

@@ -743,10 +743,6 @@ class _Setup:
         self.parallel = None if not self.dist.enabled else ("ddp" if cfg.parallel == "auto" else cfg.parallel)
         if ckpt is not None: self._check_model(ckpt); self.model.load_state_dict(ckpt["model"])
         self.fwd = self._wrap(self.model)
-        if self.parallel == "fsdp" and cfg.optimizer != "adamw":
-            raise BadInput(f"FSDP2 needs optimizer='adamw' (this run has {cfg.optimizer!r}): its sharded DTensor parameters cannot be "
-                           f"updated by 8-bit AdamW (ours or bitsandbytes') or by Muon (Newton–Schulz needs each whole matrix); "
-                           f"use --optimizer adamw, or --parallel ddp")
         self.opt = make_optimizer(self.model, cfg.optimizer, cfg.lr, (cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
         self.scaler = torch.amp.GradScaler(self.device.type) if self.amp_dtype == torch.float16 else None
         self.peak_flops, self.peak_note = device_peak_flops(self.device, self.amp_dtype, cfg.peak_tflops)
