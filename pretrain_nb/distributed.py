@@ -122,6 +122,10 @@ class ShardedAdamW8bit(torch.optim.Optimizer):
             self.inner = bnb.optim.AdamW8bit(groups, lr=lr, betas=betas, eps=eps)
         self.steps = 0
 
+    def add_param_group(self, param_group: dict):
+        if hasattr(self, "inner"): raise BadInput("ShardedAdamW8bit sets up its slices once; make a new optimizer for other parameters")
+        super().add_param_group(param_group)
+
     @torch.no_grad()
     def step(self, closure=None):
         loss = None
@@ -172,7 +176,7 @@ class ShardedAdamW8bit(torch.optim.Optimizer):
         ours = [dict(kind=AdamW8bitRef.kind, min_8bit_size=MIN_8BIT_SIZE, state_bits=8)] * len(self.inner.param_groups)
         sd = from_moments({"state": local, "param_groups": self.inner.state_dict()["param_groups"]}, ours)
         self.inner.load_state_dict(sd if isinstance(self.inner, AdamW8bitRef) else to_bitsandbytes(sd))
-        self.steps = max([int(s["step"]) for s in local.values()], default=0)
+        self.steps = max([int(s["step"]) for s in state_dict["state"].values()], default=0)     # every process: the same
         self.state.clear()
         for p, shard in self.shards.items():
             if self.inner.state.get(shard): self.state[p] = self.inner.state[shard]

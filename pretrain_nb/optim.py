@@ -496,6 +496,10 @@ class FlatAdamW8bit(torch.optim.Optimizer):
                     self._step_of[p] = s
                     self._links.append((p, flat.data[off:off + p.numel()].view_as(p), p.grad))
 
+    def add_param_group(self, param_group: dict):
+        if hasattr(self, "_inner"): raise BadInput("FlatAdamW8bit lays out its buffers once; make a new optimizer for other parameters")
+        super().add_param_group(param_group)
+
     @staticmethod
     def _views(s: dict, p: torch.Tensor, off: int) -> dict:
         "One tensor's state, as bitsandbytes keeps it per tensor, viewed inside the buffer's state."
