@@ -10,8 +10,9 @@ RES=${OUT:-bench/results}; mkdir -p "$RES"; LOG="$RES/gpu.txt"; JSON="$RES/gpu.j
 PY=${PYTHON:-python3}
 say() { echo "$*" | tee -a "$LOG"; }
 WHAT="the notebooks' gpu cells; GPT-2 124M training steps in bf16 (eager and torch.compile, fused AdamW and bitsandbytes'
-8-bit AdamW: tokens/s, MFU, peak memory); the optimizer step alone (time, state bytes per parameter); our 8-bit AdamW on CUDA
-against bitsandbytes' kernel; the Trainer end to end on CUDA (tokens/s and MFU as it logs them, checkpoint and resume)"
+8-bit AdamW per tensor and over flat buffers, a micro-batch twice as large: tokens/s, MFU, peak memory); the optimizer step
+alone (time, state bytes per parameter); our 8-bit AdamW on CUDA against bitsandbytes' kernel; the Trainer end to end on CUDA
+(tokens/s and MFU as it logs them, checkpoint and resume)"
 if ! $PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
   say "no CUDA device: nothing measured. With one, this script measures $(echo $WHAT)."
   exit 0
