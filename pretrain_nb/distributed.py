@@ -10,12 +10,12 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from .core import BadInput, UserError
-from .optim import (AdamW8bit, AdamW8bitRef, MIN_8BIT_SIZE, MOMENTS_KIND, _check_hparams, _load_kernel, from_moments,
-                               moments, to_bitsandbytes)
+from .optim import (AdamW8bit, AdamW8bitRef, HYPERPARAMS, MIN_8BIT_SIZE, MOMENTS_KIND, _check_hparams, _load_kernel,
+                               from_moments, moments, per_tensor_state_dict, to_bitsandbytes)
 
 # %% auto #0
-__all__ = ['COLLECTIVES', 'HYPERPARAMS', 'DistInfo', 'launched_by_torchrun', 'setup_distributed', 'teardown_distributed',
-           'all_reduce_mean', 'all_reduce_max', 'barrier', 'strict_collectives', 'local_shard', 'ShardedAdamW8bit']
+__all__ = ['COLLECTIVES', 'DistInfo', 'launched_by_torchrun', 'setup_distributed', 'teardown_distributed', 'all_reduce_mean',
+           'all_reduce_max', 'barrier', 'strict_collectives', 'local_shard', 'ShardedAdamW8bit']
 
 # %% ../nbs/10_distributed.ipynb #acbfcf1d
 @dataclass
@@ -93,8 +93,6 @@ def strict_collectives(device):
         for n, f in saved.items(): setattr(dist, n, f)
 
 # %% ../nbs/10_distributed.ipynb #dda1b3d7
-HYPERPARAMS = ("lr", "betas", "eps", "weight_decay")
-
 def local_shard(t: torch.Tensor) -> torch.Tensor:
     "This process's slice of an FSDP2 parameter or gradient (a `DTensor`); any other tensor as it is."
     return t.to_local() if hasattr(t, "to_local") else t
@@ -146,17 +144,12 @@ class ShardedAdamW8bit(torch.optim.Optimizer):
 
     def state_dict(self) -> dict:
         "The state as fp32 moments (`exp_avg`, `exp_avg_sq`), each sharded like its parameter; every process lists every tensor."
-        state, groups, i = {}, [], 0
-        for g in self.param_groups:
-            ids = []
-            for p in g["params"]:
-                s = self.inner.state.get(self.shards[p])
-                if self.steps:                                          # a slice never stepped (an empty one) has zero moments
-                    m, v = moments(s) if s else (torch.zeros(self.shards[p].numel(), device=self.shards[p].device),) * 2
-                    state[i] = {"step": s["step"] if s else self.steps, "exp_avg": _sharded_like(p, m), "exp_avg_sq": _sharded_like(p, v)}
-                ids.append(i); i += 1
-            groups.append({**{k: g[k] for k in HYPERPARAMS}, "kind": MOMENTS_KIND, "params": ids})
-        return {"state": state, "param_groups": groups}
+        def entry(p):
+            if not self.steps: return None
+            s, shard = self.inner.state.get(self.shards[p]), self.shards[p]
+            m, v = moments(s) if s else (torch.zeros(shard.numel(), device=shard.device),) * 2   # a slice never stepped (empty)
+            return {"step": s["step"] if s else self.steps, "exp_avg": _sharded_like(p, m), "exp_avg_sq": _sharded_like(p, v)}
+        return per_tensor_state_dict(self.param_groups, entry, kind=MOMENTS_KIND)
 
     def load_state_dict(self, state_dict: dict):
         "fp32 moments (`MOMENTS_KIND`; sharded, or whole as a checkpoint holds them), quantized into this process's slices."

@@ -14,12 +14,13 @@ from .core import BadInput, atomic_write
 logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 # %% auto #0
-__all__ = ['BLOCK', 'MOMENTS_KIND', 'MIN_8BIT_SIZE', 'NS_COEFFS', 'OPTIMIZERS', 'sgd_update', 'momentum_update', 'adam_update',
-           'adamw_update', 'adamw_param_step', 'ReadableAdamW', 'param_groups', 'describe_param_groups', 'cosine_lr',
-           'wsd_lr', 'dynamic_map', 'quantize_blockwise', 'dequantize_blockwise', 'saved_by_bitsandbytes',
+__all__ = ['BLOCK', 'MOMENTS_KIND', 'MIN_8BIT_SIZE', 'HYPERPARAMS', 'NS_COEFFS', 'OPTIMIZERS', 'sgd_update', 'momentum_update',
+           'adam_update', 'adamw_update', 'adamw_param_step', 'ReadableAdamW', 'param_groups', 'describe_param_groups',
+           'cosine_lr', 'wsd_lr', 'dynamic_map', 'quantize_blockwise', 'dequantize_blockwise', 'saved_by_bitsandbytes',
            'to_bitsandbytes', 'from_bitsandbytes', 'moments', 'end_scales', 'from_moments', 'AdamW8bitRef',
-           'kernel_tables', 'AdamW8bit', 'flatten_params', 'FlatAdamW8bit', 'optimizer_state_bytes', 'state_bytes_8bit',
-           'training_memory_table', 'newton_schulz', 'Muon', 'muon_groups', 'make_optimizer']
+           'kernel_tables', 'AdamW8bit', 'flatten_params', 'per_tensor_state_dict', 'FlatAdamW8bit',
+           'optimizer_state_bytes', 'state_bytes_8bit', 'training_memory_table', 'newton_schulz', 'Muon', 'muon_groups',
+           'make_optimizer']
 
 # %% ../nbs/07_optim.ipynb #c058f0c9
 def sgd_update(p, g, lr):
@@ -463,6 +464,19 @@ def _flatten_run(run, align):
     return values, grads, run
 
 # %% ../nbs/07_optim.ipynb #f6bfed9d
+HYPERPARAMS = ("lr", "betas", "eps", "weight_decay")
+
+def per_tensor_state_dict(param_groups: list[dict], entry, **group_keys) -> dict:
+    "A state dict in torch's layout: tensors numbered in group order, `entry(p)` the state of each (None: none yet)."
+    state, groups, i = {}, [], 0
+    for g in param_groups:
+        ids = list(range(i, i + len(g["params"])))
+        for p in g["params"]:
+            if (e := entry(p)) is not None: state[i] = e
+            i += 1
+        groups.append({**{k: v for k, v in g.items() if k != "params"}, **group_keys, "params": ids})
+    return {"state": state, "param_groups": groups}
+
 class FlatAdamW8bit(torch.optim.Optimizer):
     "bitsandbytes' 8-bit AdamW over flat buffers (`flatten_params`): its numbers, one kernel launch per buffer instead of one per tensor."
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, min_8bit_size=MIN_8BIT_SIZE,
@@ -482,10 +496,9 @@ class FlatAdamW8bit(torch.optim.Optimizer):
                     flat = nn.Parameter(values); flat.grad = grads
                     inner[bits].append({"params": [flat], "outer": gi, "run": run})
                     self._grads.append(grads)
-        hp = lambda g: {k: self.param_groups[g["outer"]][k] for k in ("lr", "betas", "eps", "weight_decay")}
         self._inner = [opt for opt in (
-            bnb.optim.AdamW8bit([{**ig, **hp(ig)} for ig in inner[8]], min_8bit_size=0) if inner[8] else None,
-            bnb.optim.AdamW([{**ig, **hp(ig)} for ig in inner[32]], optim_bits=32) if inner[32] else None) if opt]
+            bnb.optim.AdamW8bit([{**ig, **self._settings(ig)} for ig in inner[8]], min_8bit_size=0) if inner[8] else None,
+            bnb.optim.AdamW([{**ig, **self._settings(ig)} for ig in inner[32]], optim_bits=32) if inner[32] else None) if opt]
         for opt in self._inner:
             for gi, ig in enumerate(opt.param_groups):
                 flat = ig["params"][0]
@@ -495,6 +508,10 @@ class FlatAdamW8bit(torch.optim.Optimizer):
                     self.state[p] = self._views(s, p, off)
                     self._step_of[p] = s
                     self._links.append((p, flat.data[off:off + p.numel()].view_as(p), p.grad))
+
+    def _settings(self, ig: dict) -> dict:
+        "The settings of our group that an inner optimizer's group (a buffer) belongs to."
+        return {k: self.param_groups[ig["outer"]][k] for k in HYPERPARAMS}
 
     def add_param_group(self, param_group: dict):
         if hasattr(self, "_inner"): raise BadInput("FlatAdamW8bit lays out its buffers once; make a new optimizer for other parameters")
@@ -533,22 +550,14 @@ class FlatAdamW8bit(torch.optim.Optimizer):
             with torch.enable_grad(): loss = closure()
         self._relink()
         for opt in self._inner:
-            for ig in opt.param_groups:                        # a schedule sets the learning rate on our groups
-                g = self.param_groups[ig["outer"]]
-                ig["lr"], ig["betas"], ig["eps"], ig["weight_decay"] = g["lr"], g["betas"], g["eps"], g["weight_decay"]
+            for ig in opt.param_groups: ig.update(self._settings(ig))     # a schedule sets the learning rate on our groups
             opt.step()
         return loss
 
     def state_dict(self) -> dict:
         "bitsandbytes' per-tensor format: what `bnb.optim.AdamW8bit` over the same groups would save."
-        state, groups, i = {}, [], 0
-        for g in self.param_groups:
-            ids = []
-            for p in g["params"]:
-                if self._step_of[p]["step"]: state[i] = {"step": self._step_of[p]["step"], **self.state[p]}
-                ids.append(i); i += 1
-            groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": ids})
-        return {"state": state, "param_groups": groups}
+        step = lambda p: self._step_of[p]["step"]
+        return per_tensor_state_dict(self.param_groups, lambda p: {"step": step(p), **self.state[p]} if step(p) else None)
 
     def load_state_dict(self, state_dict: dict):
         "bitsandbytes' per-tensor format (this optimizer's `state_dict`, or `bnb.optim.AdamW8bit`'s over the same groups) or ours, copied into the buffers."
@@ -692,7 +701,9 @@ def make_optimizer(model: nn.Module, name: str = "adamw8bit", lr: float = 1e-3, 
     if sharded and name in ("adamw8bit", "adamw8bit-bnb"):                  # each process's slices (chapter 10)
         from pretrain_nb.distributed import ShardedAdamW8bit
         return ShardedAdamW8bit(groups, lr=lr, betas=betas, eps=eps, backend="auto" if name == "adamw8bit" else "bitsandbytes")
-    if sharded: raise BadInput(f"{name} cannot update FSDP2's sharded parameters (" + ("Newton–Schulz needs each whole matrix" if name == "muon" else "it is the readable reference") + "); use adamw8bit or adamw")
+    if sharded:
+        why = "Newton–Schulz needs each whole matrix" if name == "muon" else "it is the readable reference"
+        raise BadInput(f"{name} cannot update FSDP2's sharded parameters ({why}); use adamw8bit or adamw")
     if name == "adamw8bit-ref": return AdamW8bitRef(groups, lr=lr, betas=betas, eps=eps)
     if name == "muon": return Muon(muon_groups(model, weight_decay), lr=lr, betas=betas, eps=eps)
     if name == "adamw8bit" and device.type == "cpu" and _load_kernel() is not None: return AdamW8bit(groups, lr=lr, betas=betas, eps=eps)
