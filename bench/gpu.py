@@ -4,7 +4,8 @@
     python bench/gpu.py model    # GPT-2 124M training step: eager vs torch.compile, fused AdamW vs bitsandbytes 8-bit (per tensor and
                                  # over flat buffers), and a micro-batch twice as large; tokens/s, MFU, peak memory
     python bench/gpu.py optim    # the optimizer step alone on 124M parameters: fused AdamW vs bitsandbytes AdamW8bit (per tensor, and
-                                 # FlatAdamW8bit: over flat buffers) vs Muon; state bytes/param
+                                 # and pretrain_nb's AdamW8bit on bitsandbytes' kernel: per tensor, no waits, and
+                                 # over flat buffers) vs Muon; state bytes/param
     python bench/gpu.py agree    # our 8-bit AdamW (reference) on CUDA vs bitsandbytes' CUDA kernel: codes, block maxima, parameters
 
 Ratios are against a baseline measured in the same process; nothing is asserted on time.
@@ -14,7 +15,7 @@ from pathlib import Path
 import torch
 from pretrain_nb.model import GPT, gpt_config, estimate_mfu, device_peak_flops
 from pretrain_nb.core import autocast_context
-from pretrain_nb.optim import FlatAdamW8bit
+from pretrain_nb.optim import AdamW8bit, BitsandbytesKernel
 
 def cuda_time(fn, warmup=3, steps=10) -> float:
     "Median seconds per call, timed with CUDA events around each call."
@@ -57,7 +58,8 @@ def model_section(a):
     compiled = torch.compile(model)
     run("torch.compile, fused AdamW", compiled, fused())
     run("torch.compile, bitsandbytes AdamW8bit", compiled, bnb.optim.AdamW8bit(model.parameters(), lr=6e-4))
-    run("torch.compile, FlatAdamW8bit (bitsandbytes over flat buffers)", compiled, FlatAdamW8bit(model.parameters(), lr=6e-4))
+    run("torch.compile, AdamW8bit (bitsandbytes' kernel over flat buffers)", compiled,
+        AdamW8bit(model.parameters(), lr=6e-4, kernel="bitsandbytes"))
     x2 = torch.randint(0, 50257, (2 * B, T), device="cuda")           # a larger micro-batch: a separate static graph
     run(f"torch.compile, fused AdamW, micro-batch {2 * B}", torch.compile(model, dynamic=False), fused(), x2, torch.roll(x2, -1, 1))
     base = rows[0]["tokens_per_s"]
@@ -82,7 +84,9 @@ def optim_section(a):
                    {"params": params[:2] + [p for p in params[2:] if p.dim() < 2], "muon": False}]
     for label, make in (("fused AdamW (fp32 state)", lambda: torch.optim.AdamW(params, lr=1e-4, fused=True)),
                         ("bitsandbytes AdamW8bit", lambda: bnb.optim.AdamW8bit(params, lr=1e-4)),
-                        ("FlatAdamW8bit (bitsandbytes over flat buffers)", lambda: FlatAdamW8bit(params, lr=1e-4)),
+                        ("AdamW8bit, bitsandbytes' kernel per tensor (no waits)",
+                         lambda: AdamW8bit(params, lr=1e-4, kernel=BitsandbytesKernel())),
+                        ("AdamW8bit, bitsandbytes' kernel over flat buffers", lambda: AdamW8bit(params, lr=1e-4, kernel="bitsandbytes")),
                         ("pretrain_nb Muon (bf16 Newton–Schulz) + AdamW", lambda: Muon(muon_groups, lr=1e-4))):
         torch.cuda.synchronize(); before = torch.cuda.memory_allocated()
         opt = make(); opt.step(); torch.cuda.synchronize()
@@ -101,7 +105,6 @@ def optim_section(a):
 
 def agree_section(a):
     import bitsandbytes as bnb
-    from pretrain_nb.optim import AdamW8bitRef
     cfg = gpt_config("tiny", vocab_size=4096)
     def run(make, steps):
         torch.manual_seed(1); m = GPT(cfg).cuda(); init = [p.detach().clone() for p in m.parameters()]
@@ -112,12 +115,13 @@ def agree_section(a):
         return m, init, opt
     steps = 20
     m_b, init, o_b = run(lambda ps: bnb.optim.AdamW8bit(ps, lr=1e-3, weight_decay=0.1), steps)
-    m_r, _, o_r = run(lambda ps: AdamW8bitRef(ps, lr=1e-3, weight_decay=0.1), steps)
+    m_r, _, o_r = run(lambda ps: AdamW8bit(ps, lr=1e-3, weight_decay=0.1, kernel="reference"), steps)
     same_q = total_q = 0; absmax_rel = 0.0
     for p_b, p_r in zip(m_b.parameters(), m_r.parameters()):
         sb, sr = o_b.state[p_b], o_r.state[p_r]
-        if "q1" not in sr or "state1" not in sb or sb["state1"].dtype != torch.uint8: continue
-        for qb, qr, ab, ar in ((sb["state1"], sr["q1"], sb["absmax1"], sr["absmax1"]), (sb["state2"], sr["q2"], sb["absmax2"], sr["absmax2"])):
+        if "state1" not in sb or sb["state1"].dtype != torch.uint8: continue                 # the same layout: codes and scales
+        for qb, qr, ab, ar in ((sb["state1"], sr["state1"], sb["absmax1"], sr["absmax1"]),
+                               (sb["state2"], sr["state2"], sb["absmax2"], sr["absmax2"])):
             same_q += (qb.reshape(-1) == qr.reshape(-1)).sum().item(); total_q += qr.numel()
             absmax_rel = max(absmax_rel, ((ab.reshape(-1) - ar.reshape(-1)).abs() / ar.reshape(-1).abs().clamp_min(1e-30)).max().item())
     d = torch.cat([(p - q).reshape(-1) for p, q in zip(m_r.parameters(), m_b.parameters())])

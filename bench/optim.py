@@ -16,17 +16,18 @@ import argparse, time
 from pathlib import Path
 import torch
 from pretrain_nb.model import GPT, GPTConfig, gpt_config
-from pretrain_nb.optim import AdamW8bit, AdamW8bitRef, FlatAdamW8bit, make_optimizer, optimizer_state_bytes
+from pretrain_nb.optim import AdamW8bit, make_optimizer, optimizer_state_bytes
 import bitsandbytes as bnb                                   # after pretrain_nb.optim, which quiets its import-time warning
 from pretrain_nb.trainer import make_config, run_model_config
 
+C_KERNEL, FLAT = "pretrain_nb AdamW8bit, C kernel", "pretrain_nb AdamW8bit, bitsandbytes' kernel over flat buffers"
 OPTS = {
     "torch AdamW fused (fp32)": lambda ps: torch.optim.AdamW(ps, lr=1e-3, fused=True),
     "torch AdamW foreach (fp32)": lambda ps: torch.optim.AdamW(ps, lr=1e-3, foreach=True),
-    "pretrain_nb AdamW8bit (C kernel)": lambda ps: AdamW8bit(ps, lr=1e-3),
-    "pretrain_nb AdamW8bitRef (torch ops)": lambda ps: AdamW8bitRef(ps, lr=1e-3),
+    C_KERNEL: lambda ps: AdamW8bit(ps, lr=1e-3, kernel="c"),
+    "pretrain_nb AdamW8bit, reference kernel (torch ops)": lambda ps: AdamW8bit(ps, lr=1e-3, kernel="reference"),
     "bitsandbytes AdamW8bit (CPU path)": lambda ps: bnb.optim.AdamW8bit(ps, lr=1e-3),
-    "bitsandbytes over flat buffers (FlatAdamW8bit)": lambda ps: FlatAdamW8bit(ps, lr=1e-3),   # last: it re-points the tensors
+    FLAT: lambda ps: AdamW8bit(ps, lr=1e-3, kernel="bitsandbytes"),                        # last: it re-points the tensors
 }
 
 def median_time(fn, steps: int, warmup: int = 3) -> float:
@@ -94,10 +95,10 @@ def main():
         shapes = [tuple(p.shape) for p in m.parameters()]
         times = {}
         bench(f"{name} ({sum(torch.Size(s).numel() for s in shapes) / 1e6:.1f}M params)", shapes, steps, rows, times)
-        ours = times["pretrain_nb AdamW8bit (C kernel)"]
+        ours = times[C_KERNEL]
         summary.append(f"{name}: our 8-bit AdamW step is {ours / times['torch AdamW fused (fp32)']:.2f}× torch's fused fp32 step "
                        f"(target ≤ 2×) and {times['bitsandbytes AdamW8bit (CPU path)'] / ours:.1f}× faster than bitsandbytes' CPU path (target ≥ 5×); "
-                       f"bitsandbytes over flat buffers takes {times['bitsandbytes over flat buffers (FlatAdamW8bit)'] / times['bitsandbytes AdamW8bit (CPU path)']:.2f}× "
+                       f"bitsandbytes over flat buffers takes {times[FLAT] / times['bitsandbytes AdamW8bit (CPU path)']:.2f}× "
                        f"its per-tensor time")
     table = ["| parameters | optimizer | time / step | ns / param | vs fused fp32 | state bytes / param |", "|---|---|---|---|---|---|"]
     table += ["| " + " | ".join(r) + " |" for r in rows]

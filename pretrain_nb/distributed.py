@@ -8,14 +8,11 @@ import contextlib, os
 from dataclasses import dataclass
 import torch
 import torch.distributed as dist
-from torch import nn
-from .core import BadInput, UserError
-from .optim import (AdamW8bit, AdamW8bitRef, HYPERPARAMS, MIN_8BIT_SIZE, MOMENTS_KIND, _check_hparams, _load_kernel,
-                               from_moments, moments, per_tensor_state_dict, to_bitsandbytes)
+from .core import UserError
 
 # %% auto #0
 __all__ = ['COLLECTIVES', 'DistInfo', 'launched_by_torchrun', 'setup_distributed', 'teardown_distributed', 'all_reduce_mean',
-           'all_reduce_max', 'barrier', 'strict_collectives', 'local_shard', 'ShardedAdamW8bit']
+           'all_reduce_max', 'barrier', 'strict_collectives']
 
 # %% ../nbs/10_distributed.ipynb #acbfcf1d
 @dataclass
@@ -53,17 +50,18 @@ def teardown_distributed():
     "Leave the process group (safe to call when there is none)."
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
-def _all_reduce(x: float, info: DistInfo, op) -> float:
-    t = torch.tensor([x], dtype=torch.float64, device=info.device)     # on the training device: NCCL has no CPU tensors
-    dist.all_reduce(t, op=op)
-    return t.item()
+def _all_reduce(x, info: DistInfo, op):
+    "A number, reduced as float64 (the result a float); or a tensor on the training device, reduced as it is, without a wait."
+    t = x.detach().clone() if torch.is_tensor(x) else torch.tensor([x], dtype=torch.float64, device=info.device)
+    dist.all_reduce(t, op=op)                                  # on the training device: NCCL has no CPU tensors
+    return t if torch.is_tensor(x) else t.item()
 
-def all_reduce_mean(x: float, info: DistInfo) -> float:
-    "The mean of a number over all ranks (the number itself when not distributed)."
+def all_reduce_mean(x, info: DistInfo):
+    "The mean of a number (or a tensor) over all ranks; the number itself when not distributed."
     return _all_reduce(x, info, dist.ReduceOp.SUM) / info.world_size if info.enabled else x
 
-def all_reduce_max(x: float, info: DistInfo) -> float:
-    "The largest value of a number over all ranks (the number itself when not distributed)."
+def all_reduce_max(x, info: DistInfo):
+    "The largest value of a number (or a tensor) over all ranks; the number itself when not distributed."
     return _all_reduce(x, info, dist.ReduceOp.MAX) if info.enabled else x
 
 def barrier(info: DistInfo):
@@ -91,92 +89,3 @@ def strict_collectives(device):
     try: yield
     finally:
         for n, f in saved.items(): setattr(dist, n, f)
-
-# %% ../nbs/10_distributed.ipynb #dda1b3d7
-def local_shard(t: torch.Tensor) -> torch.Tensor:
-    "This process's slice of an FSDP2 parameter or gradient (a `DTensor`); any other tensor as it is."
-    return t.to_local() if hasattr(t, "to_local") else t
-
-def _sharded_like(p: torch.Tensor, local: torch.Tensor) -> torch.Tensor:
-    "`local` (this process's slice, any shape) as a tensor of `p`'s global shape, sharded as `p` is."
-    local = local.reshape(local_shard(p).shape)
-    if not hasattr(p, "device_mesh"): return local
-    from torch.distributed.tensor import DTensor
-    return DTensor.from_local(local, p.device_mesh, p.placements, run_check=False, shape=p.shape, stride=p.stride())
-
-class ShardedAdamW8bit(torch.optim.Optimizer):
-    "8-bit AdamW for FSDP2's sharded parameters: 8-bit state for this process's slices; `state_dict` as fp32 moments sharded like the parameters."
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, backend: str = "auto"):
-        _check_hparams(lr, betas, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
-        # a Parameter over each slice (the same memory): the inner optimizer updates FSDP2's own storage in place
-        self.shards = {p: nn.Parameter(local_shard(p.detach())) for g in self.param_groups for p in g["params"]}
-        groups = [{**{k: g[k] for k in HYPERPARAMS}, "params": [self.shards[p] for p in g["params"]]} for g in self.param_groups]
-        on_cpu = all(s.device.type == "cpu" for s in self.shards.values())
-        if backend == "auto": backend = "ours" if on_cpu and _load_kernel() is not None else "bitsandbytes"
-        if backend == "ours": self.inner = AdamW8bit(groups, lr=lr, betas=betas, eps=eps)
-        else:
-            import bitsandbytes as bnb
-            self.inner = bnb.optim.AdamW8bit(groups, lr=lr, betas=betas, eps=eps)
-        self.steps = 0
-
-    def add_param_group(self, param_group: dict):
-        if hasattr(self, "inner"): raise BadInput("ShardedAdamW8bit sets up its slices once; make a new optimizer for other parameters")
-        super().add_param_group(param_group)
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad(): loss = closure()
-        for g, ig in zip(self.param_groups, self.inner.param_groups):
-            ig.update({k: g[k] for k in HYPERPARAMS})                   # a schedule sets the learning rate on our groups
-            for p, shard in zip(g["params"], ig["params"]):
-                local = local_shard(p.detach())
-                if shard.data_ptr() != local.data_ptr(): shard.data = local     # FSDP2 gave the slice new memory: follow it
-                shard.grad = local_shard(p.grad) if p.grad is not None and local.numel() else None
-        self.inner.step()
-        self.steps += 1
-        for p, shard in self.shards.items():
-            shard.grad = None
-            if self.inner.state.get(shard): self.state[p] = self.inner.state[shard]
-        return loss
-
-    def state_dict(self) -> dict:
-        "The state as fp32 moments (`exp_avg`, `exp_avg_sq`), each sharded like its parameter; every process lists every tensor."
-        def entry(p):
-            if not self.steps: return None
-            s, shard = self.inner.state.get(self.shards[p]), self.shards[p]
-            m, v = moments(s) if s else (torch.zeros(shard.numel(), device=shard.device),) * 2   # a slice never stepped (empty)
-            return {"step": s["step"] if s else self.steps, "exp_avg": _sharded_like(p, m), "exp_avg_sq": _sharded_like(p, v)}
-        return per_tensor_state_dict(self.param_groups, entry, kind=MOMENTS_KIND)
-
-    def load_state_dict(self, state_dict: dict):
-        "fp32 moments (`MOMENTS_KIND`; sharded, or whole as a checkpoint holds them), quantized into this process's slices."
-        saved = state_dict.get("param_groups", [])
-        if {g.get("kind") for g in saved} != {MOMENTS_KIND} or [len(g["params"]) for g in saved] != [len(g["params"]) for g in self.param_groups]:
-            raise BadInput("this optimizer state was not saved by 8-bit AdamW on shards over these parameter groups; "
-                           "resume with the optimizer and model it was saved with")
-        local, i = {}, 0
-        for g, sg in zip(self.param_groups, saved):
-            g.update({k: sg[k] for k in HYPERPARAMS if k in sg})
-            for p, key in zip(g["params"], sg["params"]):
-                s, shard = state_dict["state"].get(key), self.shards[p]
-                if s and shard.numel():
-                    mine = lambda t: self._slice_of(p, t).reshape(shard.shape)
-                    local[i] = {"step": s["step"], "exp_avg": mine(s["exp_avg"]), "exp_avg_sq": mine(s["exp_avg_sq"])}
-                i += 1
-        ours = [dict(kind=AdamW8bitRef.kind, min_8bit_size=MIN_8BIT_SIZE, state_bits=8)] * len(self.inner.param_groups)
-        sd = from_moments({"state": local, "param_groups": self.inner.state_dict()["param_groups"]}, ours)
-        self.inner.load_state_dict(sd if isinstance(self.inner, AdamW8bitRef) else to_bitsandbytes(sd))
-        self.steps = max([int(s["step"]) for s in state_dict["state"].values()], default=0)     # every process: the same
-        self.state.clear()
-        for p, shard in self.shards.items():
-            if self.inner.state.get(shard): self.state[p] = self.inner.state[shard]
-
-    @staticmethod
-    def _slice_of(p, t: torch.Tensor) -> torch.Tensor:
-        "This process's slice of `t`: a DTensor's own, or cut from a whole tensor the way `p` is cut (no communication)."
-        if hasattr(t, "to_local") or not hasattr(p, "device_mesh"): return local_shard(t)
-        from torch.distributed.tensor import distribute_tensor
-        return distribute_tensor(t.to(p.device), p.device_mesh, p.placements, src_data_rank=None).to_local()

@@ -8,17 +8,21 @@ import ctypes, hashlib, importlib.resources, logging, math, os, platform, shutil
 from pathlib import Path
 import torch
 from torch import nn
+from fastcore.basics import patch
 from .core import BadInput, atomic_write
 
 # on CPUs with AVX512-BF16 bitsandbytes warns at import that an optional 4-bit matmul kernel is missing; its optimizers never use it
 logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+# offline (HF_HUB_OFFLINE=1), bitsandbytes' import notes that it cannot check the publisher of a GPU kernel it does not load
+logging.getLogger("kernels._internals.hf_hub").setLevel(logging.ERROR)
 
 # %% auto #0
-__all__ = ['BLOCK', 'MOMENTS_KIND', 'MIN_8BIT_SIZE', 'HYPERPARAMS', 'NS_COEFFS', 'OPTIMIZERS', 'sgd_update', 'momentum_update',
+__all__ = ['BLOCK', 'MIN_8BIT_SIZE', 'HYPERPARAMS', 'KERNELS', 'NS_COEFFS', 'OPTIMIZERS', 'sgd_update', 'momentum_update',
            'adam_update', 'adamw_update', 'adamw_param_step', 'ReadableAdamW', 'param_groups', 'describe_param_groups',
-           'cosine_lr', 'wsd_lr', 'dynamic_map', 'quantize_blockwise', 'dequantize_blockwise', 'saved_by_bitsandbytes',
-           'to_bitsandbytes', 'from_bitsandbytes', 'moments', 'end_scales', 'from_moments', 'AdamW8bitRef',
-           'kernel_tables', 'AdamW8bit', 'flatten_params', 'per_tensor_state_dict', 'FlatAdamW8bit',
+           'cosine_lr', 'wsd_lr', 'dynamic_map', 'quantize_blockwise', 'dequantize_blockwise', 'new_state',
+           'adamw8bit_update', 'is_sharded', 'local_shard', 'AdamW8bit', 'ReferenceKernel', 'make_kernel',
+           'read_adamw_state', 'moments', 'end_scales', 'slice_of', 'sharded_like', 'put_state', 'kernel_tables',
+           'CKernel', 'flatten_params', 'bnb_update', 'BitsandbytesKernel', 'state_views', 'FlatBitsandbytesKernel',
            'optimizer_state_bytes', 'state_bytes_8bit', 'training_memory_table', 'newton_schulz', 'Muon', 'muon_groups',
            'make_optimizer']
 
@@ -161,161 +165,220 @@ def dequantize_blockwise(q: torch.Tensor, absmax: torch.Tensor, code: torch.Tens
     return (blocks * absmax[:, None]).reshape(-1)[:n]
 
 # %% ../nbs/07_optim.ipynb #c57c5633
-_BNB_WRAPPED = "__bnb_optimizer_quant_state__"         # bitsandbytes' state_dict nests its quantization tensors under this key
-_TO_BNB = {"q1": "state1", "q2": "state2", "m": "state1", "v": "state2", "absmax1": "absmax1", "absmax2": "absmax2"}
-_OUR_GROUP_KEYS = ("kind", "min_8bit_size", "state_bits")
-MOMENTS_KIND = "pretrain_nb.adamw8bit-moments"        # 8-bit AdamW's state dequantized to fp32: what sharded checkpoints hold
+MIN_8BIT_SIZE = 4096
+HYPERPARAMS = ("lr", "betas", "eps", "weight_decay")
 
-def saved_by_bitsandbytes(state_dict: dict) -> bool:
-    "Whether an optimizer state dict is in bitsandbytes' per-tensor 8-bit AdamW format."
-    return any("state1" in s or _BNB_WRAPPED in s for s in state_dict.get("state", {}).values())
+def new_state(p: torch.Tensor, eight_bit: bool, maps: tuple[torch.Tensor, torch.Tensor]) -> dict:
+    "One tensor's zero state in bitsandbytes' layout: codes of m and v with a scale per block and the `maps`, or fp32 m and v."
+    if not eight_bit:
+        return {"step": 0, "state1": torch.zeros_like(p, dtype=torch.float32),
+                "state2": torch.zeros_like(p, dtype=torch.float32)}
+    blocks = -(-p.numel() // BLOCK)
+    return {"step": 0, "state1": torch.zeros_like(p, dtype=torch.uint8), "state2": torch.zeros_like(p, dtype=torch.uint8),
+            "absmax1": torch.zeros(blocks, device=p.device), "absmax2": torch.zeros(blocks, device=p.device),
+            "qmap1": maps[0], "qmap2": maps[1]}
 
-def to_bitsandbytes(state_dict: dict) -> dict:
-    "Our 8-bit AdamW's state dict in bitsandbytes' format."
-    state = {}
-    for i, s in state_dict["state"].items():
-        state[i] = {"step": int(s["step"]), **{_TO_BNB[k]: v for k, v in s.items() if k in _TO_BNB}}
-        if "q1" in s: state[i].update(qmap1=dynamic_map(True), qmap2=dynamic_map(False))
-    groups = [{k: v for k, v in g.items() if k not in _OUR_GROUP_KEYS} for g in state_dict["param_groups"]]
-    return {"state": state, "param_groups": groups}
+# %% ../nbs/07_optim.ipynb #5c8ef2c0
+@torch.no_grad()
+def adamw8bit_update(p: torch.Tensor, g: torch.Tensor, s: dict, group: dict):
+    "One 8-bit AdamW step of tensor `p` with gradient `g` and state `s` (already counted in `s['step']`), in PyTorch."
+    (b1, b2), t = group["betas"], s["step"]
+    c1, c2 = 1 - b1 ** t, math.sqrt(1 - b2 ** t)
+    eight_bit = s["state1"].dtype == torch.uint8
+    if eight_bit:                                                                  # 1. dequantize
+        m = dequantize_blockwise(s["state1"].reshape(-1), s["absmax1"], s["qmap1"])
+        v = dequantize_blockwise(s["state2"].reshape(-1), s["absmax2"], s["qmap2"])
+    else: m, v = s["state1"].reshape(-1), s["state2"].reshape(-1)                  # fp32: updated in place
+    g = g.float().reshape(-1)
+    m.mul_(b1).add_(g, alpha=1 - b1)                                               # 2. AdamW in fp32
+    v.mul_(b2).addcmul_(g, g, value=1 - b2)
+    p32 = p.float().reshape(-1)
+    p32.mul_(1 - group["lr"] * group["weight_decay"])
+    p32.addcdiv_(m, (v.sqrt() / c2).add_(group["eps"]), value=-group["lr"] / c1)
+    p.copy_(p32.view_as(p))
+    if eight_bit:                                                                  # 3. requantize, new block maxima
+        for k, x in ((1, m), (2, v)):
+            q, absmax = quantize_blockwise(x, s[f"qmap{k}"])
+            s[f"state{k}"].copy_(q.view_as(s[f"state{k}"])); s[f"absmax{k}"].copy_(absmax)
 
-def from_bitsandbytes(state_dict: dict, groups: list[dict]) -> dict:
-    "bitsandbytes' 8-bit AdamW state dict in our format, for an optimizer with these `groups` (they supply our own group settings)."
-    state = {}
-    for i, s in state_dict["state"].items():
-        s = {**s, **s.get(_BNB_WRAPPED, {})}
-        if s["state1"].dtype == torch.uint8:
-            state[i] = {"step": int(s["step"]), "q1": s["state1"].reshape(-1), "q2": s["state2"].reshape(-1),
-                        "absmax1": s["absmax1"], "absmax2": s["absmax2"]}
-        else: state[i] = {"step": int(s["step"]), "m": s["state1"], "v": s["state2"]}
-    saved = [{**sg, **{k: g[k] for k in _OUR_GROUP_KEYS}} for sg, g in zip(state_dict["param_groups"], groups)]
-    return {"state": state, "param_groups": saved + state_dict["param_groups"][len(saved):]}
+# %% ../nbs/07_optim.ipynb #0e08ee26
+def is_sharded(t: torch.Tensor) -> bool:
+    "Is `t` an FSDP2 parameter or gradient: a `DTensor`, of which this process holds a slice?"
+    return hasattr(t, "to_local")
+
+def local_shard(t: torch.Tensor) -> torch.Tensor:
+    "This process's slice of a sharded tensor (the same memory); any other tensor as it is."
+    return t.to_local() if is_sharded(t) else t
+
+# %% ../nbs/07_optim.ipynb #f8ca3c01
+class AdamW8bit(torch.optim.Optimizer):
+    "AdamW with m and v in 8 bits (block-wise, dynamic maps) in bitsandbytes' layout; `kernel` does the arithmetic."
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 min_8bit_size: int = MIN_8BIT_SIZE, kernel="auto"):
+        _check_hparams(lr, betas, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, state_bits=8))
+        self.min_8bit_size, self._maps = min_8bit_size, {}
+        for p in self.params(): self.state[p] = new_state(local_shard(p), self.eight_bit(p), self.maps(p.device))
+        self.kernel = make_kernel(kernel, self.params())
+        self.kernel.setup(self)                        # bitsandbytes' kernel moves the state into flat buffers here
+
+    def params(self) -> list[torch.Tensor]: return [p for g in self.param_groups for p in g["params"]]
+
+    def eight_bit(self, p) -> bool:
+        "Does `p` (this process's slice of it) keep 8-bit state?"
+        group = next(g for g in self.param_groups if any(q is p for q in g["params"]))
+        return group["state_bits"] == 8 and local_shard(p).numel() >= self.min_8bit_size
+
+    def maps(self, device) -> tuple[torch.Tensor, torch.Tensor]:
+        "The signed and unsigned dynamic maps on `device`, one pair shared by every tensor (as bitsandbytes shares them)."
+        if device not in self._maps: self._maps[device] = (dynamic_map(True).to(device), dynamic_map(False).to(device))
+        return self._maps[device]
+
+    @property
+    def sharded(self) -> bool: return any(is_sharded(p) for p in self.params())
+
+    def zero_grad(self, set_to_none: bool = True): self.kernel.zero_grad(self, set_to_none)
+
+    def add_param_group(self, group: dict):
+        "More tensors, with their state (not over flat buffers: those are laid out once)."
+        if hasattr(self, "kernel") and not self.kernel.can_grow:
+            raise BadInput(f"8-bit AdamW with the {self.kernel.name} kernel lays out its state once; make a new optimizer")
+        super().add_param_group(group)
+        if hasattr(self, "kernel"):
+            for p in self.param_groups[-1]["params"]: self.state[p] = new_state(local_shard(p), self.eight_bit(p), self.maps(p.device))
+
+# %% ../nbs/07_optim.ipynb #2ce8d1c8
+@patch
+@torch.no_grad()
+def step(self: AdamW8bit, closure=None):
+    "Count a step for every tensor with a gradient, then update all of them with the kernel."
+    loss = None
+    if closure is not None:
+        with torch.enable_grad(): loss = closure()
+    self.kernel.before_step(self)
+    work = []
+    for group in self.param_groups:
+        for p in group["params"]:
+            if p.grad is None: continue
+            s = self.state[p]; s["step"] += 1
+            work.append((local_shard(p), local_shard(p.grad), s, group))
+    self.kernel.update(work)
+    return loss
+
+# %% ../nbs/07_optim.ipynb #ac7ea17f
+class ReferenceKernel:
+    "The update of each tensor in turn, in PyTorch (`adamw8bit_update`); the other kernels change what they need."
+    name, can_grow = "reference", True
+    def setup(self, opt): pass                             # lay out the state (it is per tensor here)
+    def before_step(self, opt): pass                       # before the step is counted
+    def update(self, work):                                # the arithmetic
+        for p, g, s, group in work: adamw8bit_update(p, g, s, group)
+    def zero_grad(self, opt, set_to_none: bool = True): torch.optim.Optimizer.zero_grad(opt, set_to_none)
+    def loaded(self, opt): pass                            # after a state was loaded
+
+KERNELS = ("auto", "reference", "c", "bitsandbytes")
+
+def make_kernel(kernel, params) -> ReferenceKernel:
+    "A kernel by name (`KERNELS`; a kernel object is used as it is); auto: bitsandbytes' on a GPU, the C kernel on a CPU."
+    if not isinstance(kernel, str): return kernel
+    if kernel not in KERNELS: raise BadInput(f"unknown 8-bit AdamW kernel {kernel!r}; known: {', '.join(KERNELS)}")
+    on_cpu = all(p.device.type == "cpu" for p in params)
+    if kernel == "auto": kernel = "c" if on_cpu and _load_kernel() is not None else "bitsandbytes"
+    if kernel == "c": return CKernel() if _load_kernel() is not None else ReferenceKernel()    # (it said why)
+    if kernel == "bitsandbytes":
+        return BitsandbytesKernel() if any(is_sharded(p) for p in params) else FlatBitsandbytesKernel()
+    return ReferenceKernel()
+
+# %% ../nbs/07_optim.ipynb #c429b54a
+_BNB_WRAPPED = "__bnb_optimizer_quant_state__"                                   # bitsandbytes nests its scales here
+_OLD_NAMES = {"q1": "state1", "q2": "state2", "m": "state1", "v": "state2"}       # pretrain_nb's names before one layout
+
+def read_adamw_state(entry: dict) -> dict:
+    "One tensor's saved AdamW state, in any format above, as {'step', 'state1', 'state2', 'absmax1', 'absmax2'} or {'step', 'm', 'v'}."
+    e = {_OLD_NAMES.get(k, k): v for k, v in {**entry, **entry.get(_BNB_WRAPPED, {})}.items()}
+    if "exp_avg" in e: return {"step": int(e["step"]), "m": e["exp_avg"], "v": e["exp_avg_sq"]}
+    if not {"step", "state1", "state2"} <= set(e): raise BadInput(f"not an AdamW state (it holds {', '.join(sorted(entry)[:4])})")
+    if e["state1"].dtype != torch.uint8: return {"step": int(e["step"]), "m": e["state1"], "v": e["state2"]}
+    return {"step": int(e["step"]), **{k: e[k] for k in ("state1", "state2", "absmax1", "absmax2")}}
 
 def moments(s: dict) -> tuple[torch.Tensor, torch.Tensor]:
-    "One tensor's 8-bit AdamW state (ours or bitsandbytes') as fp32 `m`, `v` (flat)."
-    s = {**s, **s.get(_BNB_WRAPPED, {})}
-    q1, q2 = s.get("q1", s.get("state1")), s.get("q2", s.get("state2"))
-    if q1 is None: return s["m"].reshape(-1).float(), s["v"].reshape(-1).float()
-    if q1.dtype != torch.uint8: return q1.reshape(-1).float(), q2.reshape(-1).float()
-    code1, code2 = dynamic_map(True).to(q1.device), dynamic_map(False).to(q1.device)
-    return (dequantize_blockwise(q1.reshape(-1), s["absmax1"], code1), dequantize_blockwise(q2.reshape(-1), s["absmax2"], code2))
+    "A state's m and v in fp32, flat: fp32 state as it is, codes dequantized (with the state's maps, or the standard ones)."
+    if "m" in s: return s["m"].reshape(-1).float(), s["v"].reshape(-1).float()
+    if s["state1"].dtype != torch.uint8: return s["state1"].reshape(-1).float(), s["state2"].reshape(-1).float()
+    maps = [s.get(f"qmap{k}", dynamic_map(k == 1)).to(s["state1"].device) for k in (1, 2)]
+    return tuple(dequantize_blockwise(s[f"state{k}"].reshape(-1), s[f"absmax{k}"], maps[k - 1]) for k in (1, 2))
 
+# %% ../nbs/07_optim.ipynb #e5d2c1a0
 def end_scales(x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
     "Per block, the scale that puts its largest value on the map's last code and its smallest no lower than the first."
     blocks, _ = _blocks(x.float())
     scale = blocks.amax(dim=1) / code[-1]
     return torch.maximum(scale, blocks.amin(dim=1) / code[0]) if code[0] < 0 else scale
 
-def _quantize_moment(x: torch.Tensor, signed: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    code = dynamic_map(signed).to(x.device)
-    return quantize_blockwise(x, code, end_scales(x, code))
+# %% ../nbs/07_optim.ipynb #749a3fcb
+def slice_of(p: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    "This process's part of `t`, a state shaped like `p`: a DTensor's own slice, or cut from a whole tensor as `p` is cut."
+    if is_sharded(t) or not is_sharded(p): return local_shard(t)
+    from torch.distributed.tensor import distribute_tensor
+    return distribute_tensor(t.to(p.device), p.device_mesh, p.placements, src_data_rank=None).to_local()
 
-def from_moments(state_dict: dict, groups: list[dict]) -> dict:
-    "A state dict of fp32 moments (`exp_avg`, `exp_avg_sq`; `MOMENTS_KIND`) quantized into our format, for an optimizer with these `groups`."
-    state = {}
-    for i, s in state_dict["state"].items():
-        m, v = s["exp_avg"].reshape(-1).float(), s["exp_avg_sq"].reshape(-1).float()
-        if m.numel() >= MIN_8BIT_SIZE:
-            (q1, a1), (q2, a2) = _quantize_moment(m, True), _quantize_moment(v, False)
-            state[i] = {"step": int(s["step"]), "q1": q1, "q2": q2, "absmax1": a1, "absmax2": a2}
-        else: state[i] = {"step": int(s["step"]), "m": s["exp_avg"].float(), "v": s["exp_avg_sq"].float()}
-    saved = [{**sg, **{k: g[k] for k in _OUR_GROUP_KEYS}} for sg, g in zip(state_dict["param_groups"], groups)]
-    return {"state": state, "param_groups": saved + state_dict["param_groups"][len(saved):]}
+def sharded_like(p: torch.Tensor, local: torch.Tensor) -> torch.Tensor:
+    "`local`, this process's slice of a state shaped like `p`, as a DTensor sharded as `p` is."
+    from torch.distributed.tensor import DTensor
+    return DTensor.from_local(local.reshape(local_shard(p).shape), p.device_mesh, p.placements, run_check=False,
+                              shape=p.shape, stride=p.stride())
 
-# %% ../nbs/07_optim.ipynb #5c8ef2c0
-MIN_8BIT_SIZE = 4096
+# %% ../nbs/07_optim.ipynb #f20028db
+def put_state(dst: dict, src: dict, p: torch.Tensor):
+    "Copy `src` (from `read_adamw_state`) into `dst`, the state of `p`: codes as they are, or m and v (de)quantized to fit."
+    dst["step"] = src["step"]
+    if "state1" in src and dst["state1"].dtype == torch.uint8 and src["state1"].numel() == dst["state1"].numel() \
+            and not is_sharded(p):
+        for k in ("state1", "state2", "absmax1", "absmax2"): dst[k].copy_(src[k].reshape(dst[k].shape))
+        return
+    whole = lambda x: x if is_sharded(x) else x.reshape(p.shape)
+    m, v = (src["m"], src["v"]) if "m" in src else moments(src)
+    m, v = (slice_of(p, whole(x)).reshape(-1).float() for x in (m, v))
+    if m.numel() != dst["state1"].numel():
+        raise BadInput(f"its {m.numel():,} values do not fit this tensor's {dst['state1'].numel():,}")
+    if dst["state1"].dtype != torch.uint8:
+        dst["state1"].copy_(m.view_as(dst["state1"])); dst["state2"].copy_(v.view_as(dst["state2"])); return
+    for k, x in ((1, m), (2, v)):
+        q, absmax = quantize_blockwise(x, dst[f"qmap{k}"], end_scales(x, dst[f"qmap{k}"]))
+        dst[f"state{k}"].copy_(q.view_as(dst[f"state{k}"])); dst[f"absmax{k}"].copy_(absmax)
 
-class AdamW8bitRef(torch.optim.Optimizer):
-    "8-bit AdamW, readable: dequantize m, v → AdamW update in fp32 → requantize (block-wise, dynamic maps)."
-    kind = "pretrain_nb.adamw8bit"
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, min_8bit_size=MIN_8BIT_SIZE, state_bits=8):
-        _check_hparams(lr, betas, eps, weight_decay)
-        if state_bits not in (8, 32): raise BadInput(f"state_bits must be 8 or 32, got {state_bits}")
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      min_8bit_size=min_8bit_size, state_bits=state_bits, kind=self.kind))
-        self.code1, self.code2 = dynamic_map(True), dynamic_map(False)
+# %% ../nbs/07_optim.ipynb #dc191ef8
+@patch
+def state_dict(self: AdamW8bit) -> dict:
+    "bitsandbytes' per-tensor layout; under FSDP2, fp32 moments (`exp_avg`, `exp_avg_sq`) sharded like the parameters."
+    sd = super(AdamW8bit, self).state_dict()
+    if self.sharded:
+        for i, p in enumerate(self.params()):
+            s = self.state[p]; m, v = moments(s)
+            sd["state"][i] = {"step": s["step"], "exp_avg": sharded_like(p, m), "exp_avg_sq": sharded_like(p, v)}
+    return sd
 
-    def _init_state(self, p, group):
-        s = self.state[p]
-        s["step"] = 0
-        if group["state_bits"] == 8 and p.numel() >= group["min_8bit_size"]:
-            nb = -(-p.numel() // BLOCK)
-            s["q1"] = torch.zeros(p.numel(), dtype=torch.uint8, device=p.device)
-            s["q2"] = torch.zeros(p.numel(), dtype=torch.uint8, device=p.device)
-            s["absmax1"] = torch.zeros(nb, dtype=torch.float32, device=p.device)
-            s["absmax2"] = torch.zeros(nb, dtype=torch.float32, device=p.device)
-        else:
-            s["m"] = torch.zeros_like(p, dtype=torch.float32)
-            s["v"] = torch.zeros_like(p, dtype=torch.float32)
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad(): loss = closure()
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None: continue
-                if p.grad.is_sparse: raise RuntimeError("AdamW8bit does not support sparse gradients")
-                if not self.state[p]: self._init_state(p, group)
-                s = self.state[p]
-                s["step"] += 1
-                c1, c2 = 1 - b1 ** s["step"], math.sqrt(1 - b2 ** s["step"])
-                self._update(p, s, group, c1, c2)
-        self._flush()
-        return loss
-
-    def _update(self, p, s, group, c1, c2):
-        "Update one tensor (the fast subclass queues it for one kernel call instead)."
-        if "q1" in s: self._update_8bit(p, s, group, c1, c2)
-        else: self._update_32bit(p, s, group, c1, c2)
-
-    def _flush(self): pass
-
-    @staticmethod
-    def _update_32bit(p, s, group, c1, c2):
-        b1, b2 = group["betas"]
-        g = p.grad.float()
-        s["m"].mul_(b1).add_(g, alpha=1 - b1)
-        s["v"].mul_(b2).addcmul_(g, g, value=1 - b2)
-        p32 = p.float()
-        p32.mul_(1 - group["lr"] * group["weight_decay"])
-        p32.addcdiv_(s["m"], (s["v"].sqrt() / c2).add_(group["eps"]), value=-group["lr"] / c1)
-        p.copy_(p32)
-
-    def _update_8bit(self, p, s, group, c1, c2):
-        b1, b2 = group["betas"]
-        g = p.grad.float().reshape(-1)
-        m = dequantize_blockwise(s["q1"], s["absmax1"], self.code1)              # 1. dequantize
-        v = dequantize_blockwise(s["q2"], s["absmax2"], self.code2)
-        m.mul_(b1).add_(g, alpha=1 - b1)                                         # 2. AdamW in fp32
-        v.mul_(b2).addcmul_(g, g, value=1 - b2)
-        p32 = p.float().reshape(-1)
-        p32.mul_(1 - group["lr"] * group["weight_decay"])
-        p32.addcdiv_(m, (v.sqrt() / c2).add_(group["eps"]), value=-group["lr"] / c1)
-        p.copy_(p32.view_as(p))
-        s["q1"], s["absmax1"] = quantize_blockwise(m, self.code1)                 # 3. requantize, new block maxima
-        s["q2"], s["absmax2"] = quantize_blockwise(v, self.code2)
-
-    def load_state_dict(self, state_dict):
-        "Like torch's, but refuses a state dict saved by a different optimizer (bitsandbytes' 8-bit AdamW's is converted)."
-        groups = state_dict.get("param_groups", [])
-        kinds = {g.get("kind") for g in groups}
-        if kinds == {None} and saved_by_bitsandbytes(state_dict):          # a GPU run's state: the same codes, other names
-            state_dict, kinds = from_bitsandbytes(state_dict, self.param_groups), {self.kind}
-        if kinds == {MOMENTS_KIND}:                                       # a sharded run's: fp32 moments, quantized here
-            state_dict, kinds = from_moments(state_dict, self.param_groups), {self.kind}
-        if kinds != {self.kind}:
-            raise BadInput(f"this state dict was saved by a different optimizer ({sorted(map(str, kinds))}), "
-                             f"not by an 8-bit AdamW of pretrain_nb; load it into the optimizer that saved it")
-        # torch keeps the given tensors when dtype and device already match; the fast kernel updates its state
-        # in place, so take copies, or the optimizer that produced `state_dict` would share (and corrupt) them
-        state = {k: {n: (v.clone(memory_format=torch.contiguous_format) if torch.is_tensor(v) else v) for n, v in s.items()} for k, s in state_dict["state"].items()}
-        super().load_state_dict({**state_dict, "state": state})
-        for s in self.state.values():                     # torch casts every state tensor to the parameter's dtype
-            for k in ("q1", "q2"):
-                if k in s: s[k] = s[k].to(torch.uint8)
+@patch
+def load_state_dict(self: AdamW8bit, state_dict: dict):
+    "Any saved AdamW state over these parameter groups, in any format `read_adamw_state` reads; tensors it lacks start at zero."
+    saved = state_dict.get("param_groups", [])
+    mine = [len(g["params"]) for g in self.param_groups]
+    if [len(g["params"]) for g in saved] != mine:
+        raise BadInput(f"this optimizer state is for other parameter groups (its groups hold "
+                       f"{[len(g['params']) for g in saved]} tensors, these {mine}); resume with the model it was saved with")
+    ids = [i for g in saved for i in g["params"]]
+    for i, p in zip(ids, self.params()):
+        dst = self.state[p]
+        for k in ("state1", "state2", "absmax1", "absmax2"):
+            if k in dst: dst[k].zero_()
+        dst["step"] = 0
+        if i not in state_dict["state"]: continue
+        try: put_state(dst, read_adamw_state(state_dict["state"][i]), p)
+        except BadInput as e:
+            raise BadInput(f"the saved state of tensor {i} does not fit this optimizer: {e}; "
+                           "resume with the model and settings it was saved with") from None
+    for g, sg in zip(self.param_groups, saved): g.update({k: sg[k] for k in HYPERPARAMS if k in sg})
+    self.kernel.loaded(self)
 
 # %% ../nbs/07_optim.ipynb #596f301d
 def kernel_tables(code: torch.Tensor, signed: bool) -> torch.Tensor:
@@ -404,36 +467,27 @@ def _load_kernel(portable: bool = False):
     return lib
 
 # %% ../nbs/07_optim.ipynb #387e2bf2
-class AdamW8bit(AdamW8bitRef):
-    "8-bit AdamW whose CPU step is one call to a fused, vectorised C kernel (same state and results as `AdamW8bitRef`)."
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, min_8bit_size=MIN_8BIT_SIZE, state_bits=8):
-        super().__init__(params, lr, betas, eps, weight_decay, min_8bit_size, state_bits)
-        self.tables1, self.tables2 = kernel_tables(self.code1, True), kernel_tables(self.code2, False)
-        self.kernel = _load_kernel()                        # None: every tensor takes the reference path
-        self._queue, self._grads = [], []
+class CKernel(ReferenceKernel):
+    "All of a step's CPU fp32 tensors in one call to the C kernel; any other tensor takes the reference path."
+    name = "c"
+    def __init__(self):
+        self.lib = _load_kernel()
+        self.tables = kernel_tables(dynamic_map(True), True), kernel_tables(dynamic_map(False), False)
 
-    def step(self, closure=None):
-        self._queue, self._grads = [], []                   # nothing left over from a step that raised
-        return super().step(closure)
-
-    def _update(self, p, s, group, c1, c2):
-        "Queue a CPU fp32 tensor for the kernel; anything else (GPU, half precision, strided) takes the reference path."
-        if self.kernel is None or p.device.type != "cpu" or p.dtype != torch.float32 or not p.is_contiguous():
-            return super()._update(p, s, group, c1, c2)                   # (state tensors are contiguous: `_init_state`)
-        g = p.grad if p.grad.dtype == torch.float32 and p.grad.is_contiguous() else p.grad.float().contiguous()
-        b1, b2 = group["betas"]
-        state = (s["q1"].data_ptr(), s["q2"].data_ptr(), s["absmax1"].data_ptr(), s["absmax2"].data_ptr()) if "q1" in s \
-                else (s["m"].data_ptr(), s["v"].data_ptr(), None, None)
-        self._queue.append((p.data_ptr(), g.data_ptr(), *state, p.numel(), group["lr"], group["weight_decay"], b1, b2, group["eps"], c1, c2))
-        self._grads.append(g)                               # keeps a converted gradient alive until the call
-
-    def _flush(self):
-        "One kernel call for every queued tensor."
-        if not self._queue: return
-        batch = (_Tensor * len(self._queue))(*self._queue)
-        self.kernel.adamw8bit_step(ctypes.addressof(batch), len(batch), self.tables1.data_ptr(), self.tables2.data_ptr(),
-                                   torch.get_num_threads())
-        self._queue, self._grads = [], []
+    def update(self, work):
+        batch, alive = [], []                              # `alive`: converted gradients, kept until the call
+        for p, g, s, group in work:
+            if p.device.type != "cpu" or p.dtype != torch.float32 or not p.is_contiguous():
+                adamw8bit_update(p, g, s, group); continue
+            if g.dtype != torch.float32 or not g.is_contiguous(): g = g.float().contiguous(); alive.append(g)
+            (b1, b2), t = group["betas"], s["step"]
+            scales = (s["absmax1"].data_ptr(), s["absmax2"].data_ptr()) if "absmax1" in s else (None, None)
+            batch.append((p.data_ptr(), g.data_ptr(), s["state1"].data_ptr(), s["state2"].data_ptr(), *scales, p.numel(),
+                          group["lr"], group["weight_decay"], b1, b2, group["eps"], 1 - b1 ** t, math.sqrt(1 - b2 ** t)))
+        if not batch: return
+        tensors = (_Tensor * len(batch))(*batch)
+        self.lib.adamw8bit_step(ctypes.addressof(tensors), len(batch), self.tables[0].data_ptr(), self.tables[1].data_ptr(),
+                                torch.get_num_threads())
 
 # %% ../nbs/07_optim.ipynb #4814e1b2
 def _padded(n: int, align: int) -> int: return -(-n // align) * align
@@ -463,133 +517,84 @@ def _flatten_run(run, align):
         p.grad = grads[off:off + k].view_as(p)                  # backward adds into this view in place
     return values, grads, run
 
-# %% ../nbs/07_optim.ipynb #f6bfed9d
-HYPERPARAMS = ("lr", "betas", "eps", "weight_decay")
+# %% ../nbs/07_optim.ipynb #a3d1f2b0
+def bnb_update(p: torch.Tensor, g: torch.Tensor, s: dict, group: dict):
+    "One step of one tensor (or one flat buffer) by bitsandbytes' kernel: its AdamW8bit's update, without the wait after it."
+    import bitsandbytes.functional as F
+    (b1, b2), lr, eps, wd = group["betas"], group["lr"], group["eps"], group["weight_decay"]
+    if s["state1"].dtype == torch.uint8:
+        F.optimizer_update_8bit_blockwise("adam", g, p, s["state1"], s["state2"], b1, b2, 0.0, 0.0, eps, s["step"], lr,
+                                          s["qmap1"], s["qmap2"], s["absmax1"], s["absmax2"], wd)
+    else: F.optimizer_update_32bit("adam", g, p, s["state1"], b1, eps, s["step"], lr, s["state2"], b2, 0.0, 0.0, wd)
 
-def per_tensor_state_dict(param_groups: list[dict], entry, **group_keys) -> dict:
-    "A state dict in torch's layout: tensors numbered in group order, `entry(p)` the state of each (None: none yet)."
-    state, groups, i = {}, [], 0
-    for g in param_groups:
-        ids = list(range(i, i + len(g["params"])))
-        for p in g["params"]:
-            if (e := entry(p)) is not None: state[i] = e
-            i += 1
-        groups.append({**{k: v for k, v in g.items() if k != "params"}, **group_keys, "params": ids})
-    return {"state": state, "param_groups": groups}
+class BitsandbytesKernel(ReferenceKernel):
+    "bitsandbytes' update, one call per tensor."
+    name = "bitsandbytes"
+    def update(self, work):
+        for p, g, s, group in work:
+            if p.numel(): bnb_update(p, g.contiguous(), s, group)      # (an empty slice under FSDP2 has nothing to do)
 
-class FlatAdamW8bit(torch.optim.Optimizer):
-    "bitsandbytes' 8-bit AdamW over flat buffers (`flatten_params`): its numbers, one kernel launch per buffer instead of one per tensor."
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, min_8bit_size=MIN_8BIT_SIZE,
-                 max_numel=2**30):
-        import bitsandbytes as bnb
-        from torch.distributed.tensor import DTensor
-        _check_hparams(lr, betas, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
-        if any(isinstance(p, DTensor) for g in self.param_groups for p in g["params"]):
-            raise BadInput("FlatAdamW8bit needs whole tensors; FSDP2's parameters are sharded DTensors")
-        self._links, self._grads, self._step_of = [], [], {}
-        inner = {8: [], 32: []}                                # the buffers' groups, by state bits
-        for gi, g in enumerate(self.param_groups):
-            for bits in (8, 32):
-                members = [p for p in g["params"] if (p.numel() >= min_8bit_size) == (bits == 8)]
-                for values, grads, run in flatten_params(members, BLOCK, max_numel):
-                    flat = nn.Parameter(values); flat.grad = grads
-                    inner[bits].append({"params": [flat], "outer": gi, "run": run})
-                    self._grads.append(grads)
-        self._inner = [opt for opt in (
-            bnb.optim.AdamW8bit([{**ig, **self._settings(ig)} for ig in inner[8]], min_8bit_size=0) if inner[8] else None,
-            bnb.optim.AdamW([{**ig, **self._settings(ig)} for ig in inner[32]], optim_bits=32) if inner[32] else None) if opt]
-        for opt in self._inner:
-            for gi, ig in enumerate(opt.param_groups):
-                flat = ig["params"][0]
-                opt.init_state(ig, flat, gi, 0)               # allocate now, so each tensor's state can be a view into it
-                s = opt.state[flat]
-                for p, off in ig["run"]:
-                    self.state[p] = self._views(s, p, off)
-                    self._step_of[p] = s
-                    self._links.append((p, flat.data[off:off + p.numel()].view_as(p), p.grad))
+# %% ../nbs/07_optim.ipynb #3e6b90c1
+def state_views(s: dict, p: torch.Tensor, off: int) -> dict:
+    "The state of tensor `p`, at `off` in a flat buffer whose state is `s`, as views into it (per-tensor layout)."
+    n, v = p.numel(), {"step": 0}
+    for k in ("state1", "state2"): v[k] = s[k][off:off + n].view_as(p)
+    if "absmax1" in s:                                      # 8-bit: its blocks' scales (it starts on a block) and the maps
+        b, nb = off // BLOCK, -(-n // BLOCK)
+        v.update(absmax1=s["absmax1"][b:b + nb], absmax2=s["absmax2"][b:b + nb], qmap1=s["qmap1"], qmap2=s["qmap2"])
+    return v
 
-    def _settings(self, ig: dict) -> dict:
-        "The settings of our group that an inner optimizer's group (a buffer) belongs to."
-        return {k: self.param_groups[ig["outer"]][k] for k in HYPERPARAMS}
+# %% ../nbs/07_optim.ipynb #2aaca9e1
+class FlatBitsandbytesKernel(BitsandbytesKernel):
+    "bitsandbytes' update over flat buffers: tensors end to end, 256-aligned, viewed in place; one call per buffer."
+    can_grow = False                                       # the buffers are laid out once
+    def __init__(self, max_numel: int = 2**30): self.max_numel = max_numel
 
-    def add_param_group(self, param_group: dict):
-        if hasattr(self, "_inner"): raise BadInput("FlatAdamW8bit lays out its buffers once; make a new optimizer for other parameters")
-        super().add_param_group(param_group)
+    def setup(self, opt):
+        if opt.sharded: raise BadInput("flat buffers need whole tensors; FSDP2's parameters are slices")
+        self.buffers, self.links = [], []                  # (values, grads, state, group, its tensors' states); (p, data, grad)
+        for group in opt.param_groups:
+            for eight_bit in (True, False):
+                members = [p for p in group["params"] if opt.eight_bit(p) == eight_bit]
+                for values, grads, run in flatten_params(members, BLOCK, self.max_numel):
+                    s = new_state(values, eight_bit, opt.maps(values.device))
+                    for p, off in run:
+                        opt.state[p] = state_views(s, p, off)
+                        self.links.append((p, values[off:off + p.numel()].view_as(p), grads[off:off + p.numel()].view_as(p)))
+                    self.buffers.append((values, grads, s, group, [opt.state[p] for p, _ in run]))
 
-    @staticmethod
-    def _views(s: dict, p: torch.Tensor, off: int) -> dict:
-        "One tensor's state, as bitsandbytes keeps it per tensor, viewed inside the buffer's state."
-        n, v = p.numel(), {}
-        for k in ("state1", "state2"): v[k] = s[k][off:off + n].view_as(p)
-        if "absmax1" in s:                                      # 8-bit: its blocks' maxima and the two code maps
-            b, nb = off // BLOCK, -(-n // BLOCK)
-            v.update(absmax1=s["absmax1"][b:b + nb], absmax2=s["absmax2"][b:b + nb], qmap1=s["qmap1"], qmap2=s["qmap2"])
-        return v
+# %% ../nbs/07_optim.ipynb #64141ff8
+@patch
+def before_step(self: FlatBitsandbytesKernel, opt):
+    "Copy back a parameter or gradient that something replaced, and point it at its slice again; a missing gradient is zero."
+    for p, data, grad in self.links:
+        if p.data_ptr() != data.data_ptr():
+            if (p.dtype, p.device, p.shape) != (data.dtype, data.device, data.shape):
+                raise BadInput("a parameter changed dtype, device or shape after its 8-bit AdamW was made; "
+                               "make the optimizer after .to()")
+            data.copy_(p.detach()); p.data = data
+        if p.grad is not grad:
+            if p.grad is None: grad.zero_()
+            else: grad.copy_(p.grad)
+            p.grad = grad
 
-    def _relink(self):
-        "Copy back any parameter or gradient that something replaced, and point it at its slice again."
-        for p, data, grad in self._links:
-            if p.data_ptr() != data.data_ptr():
-                if (p.dtype, p.device, p.shape) != (data.dtype, data.device, data.shape):
-                    raise BadInput("a parameter changed dtype, device or shape after FlatAdamW8bit was made; make the optimizer after .to()")
-                data.copy_(p.detach()); p.data = data
-            if p.grad is not grad:
-                if p.grad is None: grad.zero_()
-                else: grad.copy_(p.grad)
-                p.grad = grad
+@patch
+def update(self: FlatBitsandbytesKernel, work):
+    "One call per buffer, at the step of its tensors (they step together)."
+    for values, grads, s, group, states in self.buffers: bnb_update(values, grads, {**s, "step": states[0]["step"]}, group)
 
-    def zero_grad(self, set_to_none: bool = True):
-        "Zero the gradient buffers in place (whatever `set_to_none` says): the model's gradients are views into them."
-        for g in self._grads: g.zero_()
+@patch
+def zero_grad(self: FlatBitsandbytesKernel, opt, set_to_none: bool = True):
+    "Zero the gradient buffers in place, whatever `set_to_none` says: the model's gradients are views into them."
+    for _, grads, *_ in self.buffers: grads.zero_()
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad(): loss = closure()
-        self._relink()
-        for opt in self._inner:
-            for ig in opt.param_groups: ig.update(self._settings(ig))     # a schedule sets the learning rate on our groups
-            opt.step()
-        return loss
-
-    def state_dict(self) -> dict:
-        "bitsandbytes' per-tensor format: what `bnb.optim.AdamW8bit` over the same groups would save."
-        step = lambda p: self._step_of[p]["step"]
-        return per_tensor_state_dict(self.param_groups, lambda p: {"step": step(p), **self.state[p]} if step(p) else None)
-
-    def load_state_dict(self, state_dict: dict):
-        "bitsandbytes' per-tensor format (this optimizer's `state_dict`, or `bnb.optim.AdamW8bit`'s over the same groups) or ours, copied into the buffers."
-        kinds = {g.get("kind") for g in state_dict.get("param_groups", [])}
-        if kinds == {MOMENTS_KIND}:                                  # a sharded run's state: fp32 moments, quantized here
-            ours = dict(kind=AdamW8bitRef.kind, min_8bit_size=MIN_8BIT_SIZE, state_bits=8)
-            state_dict, kinds = from_moments(state_dict, [ours] * len(state_dict["param_groups"])), {AdamW8bitRef.kind}
-        if kinds == {AdamW8bitRef.kind}:
-            state_dict = to_bitsandbytes(state_dict)                 # a CPU run's state (our kernel's): the same codes
-        saved = state_dict.get("param_groups", [])
-        if [len(g["params"]) for g in saved] != [len(g["params"]) for g in self.param_groups] or any("kind" in g for g in saved):
-            raise BadInput("this optimizer state was not saved by bitsandbytes' 8-bit AdamW over these parameter groups "
-                           f"(its groups hold {[len(g['params']) for g in saved]} tensors, these {[len(g['params']) for g in self.param_groups]})")
-        mine = {i: p for g, sg in zip(self.param_groups, saved) for i, p in zip(sg["params"], g["params"])}
-        for s in self._step_of.values():                      # a tensor the checkpoint has no state for starts from zero
-            for k in ("state1", "state2", "absmax1", "absmax2"):
-                if k in s: s[k].zero_()
-        steps = set()
-        for i, s in state_dict["state"].items():
-            s = {**s, **s.get(_BNB_WRAPPED, {})}
-            views = self.state[mine[i]]
-            for k, v in views.items():
-                if k.startswith("qmap"): continue
-                if k not in s or s[k].numel() != v.numel() or (s[k].dtype == torch.uint8) != (v.dtype == torch.uint8):
-                    raise BadInput(f"the saved state of tensor {i} does not fit this optimizer's ({k}: 8-bit and fp32 state differ, "
-                                   "or the shapes do); resume with the model and settings it was saved with")
-                v.copy_(s[k].reshape(v.shape))
-            steps.add(int(s["step"]))
-        if len(steps) > 1: raise BadInput(f"the saved tensors are at different steps ({sorted(steps)}); one flat update cannot continue them")
-        for g, sg in zip(self.param_groups, saved): g.update({k: v for k, v in sg.items() if k != "params"})
-        step = steps.pop() if steps else 0
-        for s in {id(s): s for s in self._step_of.values()}.values(): s["step"] = step
+@patch
+def loaded(self: FlatBitsandbytesKernel, opt):
+    "A buffer's tensors step together: refuse a loaded state whose tensors in one buffer are at different steps."
+    for *_, states in self.buffers:
+        if len({s["step"] for s in states}) > 1:
+            raise BadInput(f"the saved tensors are at different steps ({sorted({s['step'] for s in states})}); "
+                           "one flat update cannot continue them")
 
 # %% ../nbs/07_optim.ipynb #9af1ff76
 def optimizer_state_bytes(opt: torch.optim.Optimizer) -> int:
@@ -684,27 +689,20 @@ def muon_groups(model: nn.Module, weight_decay: float = 0.1) -> list[dict]:
 
 # %% ../nbs/07_optim.ipynb #31a5827e
 OPTIMIZERS = ("adamw8bit", "adamw", "adamw8bit-ref", "muon", "adamw8bit-bnb")
+_KERNEL_OF = {"adamw8bit": "auto", "adamw8bit-ref": "reference", "adamw8bit-bnb": "bitsandbytes"}
 
 def make_optimizer(model: nn.Module, name: str = "adamw8bit", lr: float = 1e-3, betas=(0.9, 0.95), eps: float = 1e-8,
                    weight_decay: float = 0.1) -> torch.optim.Optimizer:
     "The trainer's optimizer, by name (see `OPTIMIZERS`), over `param_groups(model, weight_decay)` (Muon: `muon_groups`)."
     if name not in OPTIMIZERS: raise BadInput(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
     _check_hparams(lr, betas, eps, weight_decay)
+    sharded = any(is_sharded(p) for p in model.parameters())                  # FSDP2's parameters
+    if name == "muon":
+        if sharded: raise BadInput("muon cannot update FSDP2's sharded parameters (Newton–Schulz needs each whole matrix); "
+                                   "use adamw8bit or adamw")
+        return Muon(muon_groups(model, weight_decay), lr=lr, betas=betas, eps=eps)
     groups = param_groups(model, weight_decay)
-    device = next(model.parameters()).device
-    from torch.distributed.tensor import DTensor
-    sharded = any(isinstance(p, DTensor) for p in model.parameters())          # FSDP2's parameters
     if name == "adamw":
-        fused = device.type in ("cuda", "cpu") and not sharded                  # foreach handles DTensors
-        return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, fused=fused) if fused else \
-               torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, foreach=True)
-    if sharded and name in ("adamw8bit", "adamw8bit-bnb"):                  # each process's slices (chapter 10)
-        from pretrain_nb.distributed import ShardedAdamW8bit
-        return ShardedAdamW8bit(groups, lr=lr, betas=betas, eps=eps, backend="auto" if name == "adamw8bit" else "bitsandbytes")
-    if sharded:
-        why = "Newton–Schulz needs each whole matrix" if name == "muon" else "it is the readable reference"
-        raise BadInput(f"{name} cannot update FSDP2's sharded parameters ({why}); use adamw8bit or adamw")
-    if name == "adamw8bit-ref": return AdamW8bitRef(groups, lr=lr, betas=betas, eps=eps)
-    if name == "muon": return Muon(muon_groups(model, weight_decay), lr=lr, betas=betas, eps=eps)
-    if name == "adamw8bit" and device.type == "cpu" and _load_kernel() is not None: return AdamW8bit(groups, lr=lr, betas=betas, eps=eps)
-    return FlatAdamW8bit(groups, lr=lr, betas=betas, eps=eps)            # bitsandbytes: on CUDA, or where no C compiler exists
+        fused = next(model.parameters()).device.type in ("cuda", "cpu") and not sharded     # foreach handles DTensors
+        return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, **({"fused": True} if fused else {"foreach": True}))
+    return AdamW8bit(groups, lr=lr, betas=betas, eps=eps, kernel=_KERNEL_OF[name])
