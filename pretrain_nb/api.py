@@ -97,7 +97,7 @@ def train(preset: str | None = None, config: str | Path | None = None, resume: b
         cfg = make_config(preset, config, base=base, **settings)
     else: cfg = make_config(preset, config, **settings)
     t = run_training(cfg, resume=resume, force=force, callbacks=callbacks, progress=progress, started=started)
-    if not t.dist.is_main or t.parallel == "fsdp": return None      # under torchrun, rank 0's model is the one to use
+    if not t.dist.is_main or t.plan.parallel == "fsdp": return None      # under torchrun, rank 0's model is the one to use
     return Pretrained(t.model, t.tok, asdict(t.cfg), t.last_checkpoint, cfg.threads)
 
 # %% ../nbs/11_api.ipynb #ad2ce864

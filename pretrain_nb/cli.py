@@ -35,22 +35,26 @@ def _count(s: str) -> int:
     return v
 _count.__name__ = "whole number ≥ 0"
 
+def _fields_in_source(module: str, cls: str, maker: str):
+    "The syntax tree of `module`'s source, and the fields of its class `cls` made by `maker(...)`: (name, type, arguments)."
+    import ast, importlib.util
+    tree = ast.parse(Path(importlib.util.find_spec(module).origin).read_text(encoding="utf-8"))
+    node = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls)
+    return tree, [(st.target.id, ast.unparse(st.annotation), [ast.literal_eval(a) for a in st.value.args]) for st in node.body
+                  if isinstance(st, ast.AnnAssign) and isinstance(st.value, ast.Call) and getattr(st.value.func, "id", "") == maker]
+
 @__import__("functools").cache
 def config_fields() -> list[dict]:
-    "`TrainConfig`'s fields — name, type, default, group, meaning — read from the trainer's source without importing it (no PyTorch for `--help`)."
-    import ast, importlib.util
-    src = Path(importlib.util.find_spec("pretrain_nb.trainer").origin).read_text(encoding="utf-8")
-    cls = next(n for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ClassDef) and n.name == "TrainConfig")
-    presets = next(n.value for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "TRAIN_PRESETS")
+    "`TrainConfig`'s fields — name, type, default, group, meaning — read from the sources without importing them (no torch for --help)."
+    import ast
+    tree, own = _fields_in_source("pretrain_nb.trainer", "TrainConfig", "opt")
+    _, model = _fields_in_source("pretrain_nb.embeddings", "GPTConfig", "choice")      # the model options: GPTConfig's choices
+    presets = next(n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "TRAIN_PRESETS")
     tiny = next(v for k, v in zip(presets.keys, presets.values) if ast.literal_eval(k) == "tiny")
     tiny = {kw.arg: ast.literal_eval(kw.value) for kw in tiny.keywords}       # what `train` starts from without --preset
-    out = []
-    for st in cls.body:
-        if isinstance(st, ast.AnnAssign) and isinstance(st.value, ast.Call) and getattr(st.value.func, "id", "") == "opt":
-            default, group, meaning = (ast.literal_eval(arg) for arg in st.value.args)
-            out.append({"name": st.target.id, "type": ast.unparse(st.annotation), "default": default, "group": group, "help": meaning,
-                        "preset": tiny.get(st.target.id)})
-    return out
+    fields = [(n, t, d, g, h) for n, t, (d, g, h) in own]
+    fields += [(n, t if "None" in t else f"{t} | None", None, "model", f"{h} (none: the preset's)") for n, t, (_, h) in model]
+    return [{"name": n, "type": t, "default": d, "group": g, "help": h, "preset": tiny.get(n)} for n, t, d, g, h in fields]
 
 GROUP_TITLES = {"data": "data and tokenizer", "model": "model", "optimizer": "optimizer", "schedule": "batches and schedule",
                 "evaluation": "evaluation, checkpoints, logging", "machine": "machine and run folder"}
@@ -184,19 +188,20 @@ def cmd_bench(a):
     preset = a.preset or "tiny"
     cfg = make_config(preset, None, **settings)
     t = Trainer(cfg, progress=False).setup()
-    tokens = t.global_batch * t.model_config.block_size
+    p = t.plan
+    tokens = p.tokens_per_step
     def tokens_per_s(step):
         for _ in range(3): step()                                     # warm-up (and compilation)
         t0 = time.perf_counter()
         for _ in range(a.steps): step()
         return a.steps * tokens / (time.perf_counter() - t0)
-    model, opt, loader = t.model, t.opt, t.train_loader
+    model, opt, loader, m = t.model, t.opt, t.loader, p.micro_batch
     def plain_step(fwd=model):                                        # the plain reference loop: nanoGPT's, eager
         X, Y = loader.next_batch()
-        for i in range(t.accum):
-            _, loss = fwd(X[i * t.micro:(i + 1) * t.micro], Y[i * t.micro:(i + 1) * t.micro]); (loss / t.accum).backward()
+        for i in range(p.accum):
+            _, loss = fwd(X[i * m:(i + 1) * m], Y[i * m:(i + 1) * m]); (loss / p.accum).backward()
         opt.step(); opt.zero_grad(set_to_none=True)
-    rows = [(f"Trainer step ({preset}, {cfg.optimizer}, compile {'on' if t.fwd is not model else 'off'})", tokens_per_s(t.train_step)),
+    rows = [(f"Trainer step ({preset}, {p.optimizer}, compile {'on' if p.compile else 'off'})", tokens_per_s(t.train_step)),
             ("plain loop, same model, batch and optimizer, eager", tokens_per_s(plain_step))]
     if a.compile_loop:
         compiled = torch.compile(model)

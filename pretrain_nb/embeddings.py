@@ -4,52 +4,65 @@
 
 # %% ../nbs/03_embeddings.ipynb #ed853ba6
 from __future__ import annotations
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import torch
 from torch import nn
 from .core import BadInput
 
 # %% auto #0
-__all__ = ['GPTConfig', 'Embeddings']
+__all__ = ['choice', 'GPTConfig', 'Embeddings']
 
 # %% ../nbs/03_embeddings.ipynb #40a16a5f
-@dataclass
+def choice(default, help: str):
+    "A `GPTConfig` field that is also a training option (`--n-layer 6`): its default and its meaning, one line."
+    return field(default=default, metadata={"help": help})
+
+@dataclass(frozen=True)
 class GPTConfig:
     "Everything that shapes a GPT: its sizes, and one field per design choice (the defaults are GPT-2's)."
-    vocab_size: int = 4096
-    block_size: int = 256             # T_max, the context length
-    n_layer: int = 4                  # L
-    n_head: int = 4                   # H
-    d_model: int = 256                # d
-    dropout: float = 0.0
-    bias: bool = True                 # biases in the linear layers and LayerNorms
-    tie_weights: bool = True          # W^LM = W^Eᵀ
-    ln_position: str = "pre"          # 'pre' (GPT-2) or 'post' (2017 Transformer)
-    pos: str = "learned"              # 'learned' W^P (GPT-2) or 'rope' (rotary, chapter 4)
-    rope_base: float = 10000.0        # RoPE's base θ: the slowest rotation has wavelength ~2π·θ positions
-    qk_norm: bool = False             # RMS-normalise queries and keys (chapter 4)
-    norm: str = "layernorm"           # 'layernorm' (GPT-2) or 'rmsnorm' (chapter 5)
-    norm_gain: bool = True            # RMSNorm's learnable gain γ
-    ffn: str = "gelu"                 # 'gelu' (GPT-2), 'swiglu' or 'relu2' (chapter 5)
-    logit_softcap: float | None = None  # c in c·tanh(z/c) on the logits; None: off
+    vocab_size: int = 4096                                    # V: the tokenizer's, so not an option of its own
+    block_size: int = choice(256, "the context length in tokens, T_max")
+    n_layer: int = choice(4, "Transformer blocks, L")
+    n_head: int = choice(4, "attention heads per block, H")
+    d_model: int = choice(256, "the width of the residual stream, d")
+    dropout: float = choice(0.0, "dropout probability (0 for pre-training)")
+    bias: bool = choice(True, "biases in the linear layers and norms")
+    tie_weights: bool = choice(True, "the LM head is the token embedding, transposed: W^LM = W^Eᵀ")
+    ln_position: str = choice("pre", "normalise before each sublayer (pre, GPT-2) or after it (post, 2017)")
+    pos: str = choice("learned", "positions: learned (a table W^P, GPT-2) or rope (rotary, chapter 4)")
+    rope_base: float = choice(10000.0, "RoPE's base θ: the slowest rotation has a wavelength of about 2π·θ positions")
+    qk_norm: bool = choice(False, "RMS-normalise queries and keys (chapter 4)")
+    norm: str = choice("layernorm", "the normalisation: layernorm (GPT-2) or rmsnorm (chapter 5)")
+    norm_gain: bool = choice(True, "RMSNorm's learnable gain γ")
+    ffn: str = choice("gelu", "the FFN: gelu (GPT-2), swiglu or relu2 (chapter 5)")
+    logit_softcap: float | None = choice(None, "c in c·tanh(logit/c) on the logits, none or 0 for off (chapter 5)")
 
-    def __post_init__(self):
-        for f in ("vocab_size", "block_size", "n_layer", "n_head", "d_model"):
-            v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise BadInput(f"GPTConfig.{f} must be a positive int, got {v!r}")
-        if self.d_model % self.n_head:
-            raise BadInput(f"GPTConfig: d_model={self.d_model} is not divisible by n_head={self.n_head}; each head gets d_model/n_head "
-                           f"dimensions, so pick e.g. n_head={next(h for h in range(self.n_head, 0, -1) if self.d_model % h == 0)}")
-        for f, allowed in (("ln_position", ("pre", "post")), ("pos", ("learned", "rope")), ("norm", ("layernorm", "rmsnorm")),
-                           ("ffn", ("gelu", "swiglu", "relu2"))):
-            if getattr(self, f) not in allowed: raise BadInput(f"GPTConfig.{f} must be one of {', '.join(map(repr, allowed))}, got {getattr(self, f)!r}")
-        if self.pos == "rope" and self.d_head % 2: raise BadInput(f"RoPE rotates pairs of dimensions: d_model/n_head must be even, got {self.d_head}")
-        if not 0 <= self.dropout < 1: raise BadInput(f"GPTConfig.dropout must be in [0, 1), got {self.dropout}")
-        if not self.rope_base > 1: raise BadInput(f"GPTConfig.rope_base must be > 1, got {self.rope_base}")
-        if self.logit_softcap is not None and not self.logit_softcap > 0: raise BadInput(f"GPTConfig.logit_softcap must be positive, got {self.logit_softcap}")
+    def __post_init__(self): _check(self)                    # below
 
     @property
     def d_head(self) -> int: return self.d_model // self.n_head
+
+# %% ../nbs/03_embeddings.ipynb #a4c41daa
+_ALLOWED = {"ln_position": ("pre", "post"), "pos": ("learned", "rope"), "norm": ("layernorm", "rmsnorm"),
+            "ffn": ("gelu", "swiglu", "relu2")}
+
+def _check(c: GPTConfig):
+    "Refuse a configuration no model can be built from, saying what to choose instead."
+    for f in ("vocab_size", "block_size", "n_layer", "n_head", "d_model"):
+        v = getattr(c, f)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise BadInput(f"GPTConfig.{f} must be a positive int, got {v!r}")
+    if c.d_model % c.n_head:
+        fits = next(h for h in range(c.n_head, 0, -1) if c.d_model % h == 0)
+        raise BadInput(f"GPTConfig: d_model={c.d_model} is not divisible by n_head={c.n_head}; each head gets d_model/n_head "
+                       f"dimensions, so pick e.g. n_head={fits}")
+    for f, allowed in _ALLOWED.items():
+        if getattr(c, f) not in allowed:
+            raise BadInput(f"GPTConfig.{f} must be one of {', '.join(map(repr, allowed))}, got {getattr(c, f)!r}")
+    if c.pos == "rope" and c.d_head % 2: raise BadInput(f"RoPE rotates pairs of dimensions: d_model/n_head must be even, got {c.d_head}")
+    if not 0 <= c.dropout < 1: raise BadInput(f"GPTConfig.dropout must be in [0, 1), got {c.dropout}")
+    if not c.rope_base > 1: raise BadInput(f"GPTConfig.rope_base must be > 1, got {c.rope_base}")
+    if c.logit_softcap is not None and not c.logit_softcap >= 0:
+        raise BadInput(f"GPTConfig.logit_softcap must be positive (or 0: off), got {c.logit_softcap}")
 
 # %% ../nbs/03_embeddings.ipynb #712beba1
 class Embeddings(nn.Module):

@@ -200,9 +200,12 @@ def _is_hf_buffer(k: str) -> bool:
     "Older transformers keep the causal mask as `…attn.bias` / `…attn.masked_bias` buffers (not `c_attn.bias`)."
     return k.split(".")[-2:] in (["attn", "bias"], ["attn", "masked_bias"])
 
+_SIZES = ("vocab_size", "block_size", "n_layer", "n_head", "d_model", "dropout")
+
 def _check_gpt2_compatible(c: GPTConfig):
-    "GPT-2's layout holds the gpt2 architecture, pre-LN, and nothing else."
-    diff = {k: getattr(c, k) for k, v in {"ln_position": "pre", **ARCHS["gpt2"]}.items() if getattr(c, k) != v}
+    "GPT-2's layout holds GPT-2's design — every field but the sizes at its default — and nothing else."
+    gpt2 = GPTConfig(**{k: getattr(c, k) for k in _SIZES})
+    diff = {f.name: getattr(c, f.name) for f in fields(c) if getattr(c, f.name) != getattr(gpt2, f.name)}
     if diff: raise BadInput("only the gpt2 architecture (pre-LN) has GPT-2's layout; this model has " +
                             ", ".join(f"{k}={v!r}" for k, v in diff.items()))
 

@@ -4,44 +4,61 @@
 
 # %% ../nbs/08_train.ipynb #b4e4d385
 from __future__ import annotations
-import contextlib, dataclasses, gc, hashlib, json, math, os, random, re, signal, sys, time, warnings
-from dataclasses import dataclass, asdict, field, fields
+import contextlib, gc, hashlib, json, math, os, random, re, signal, sys, time, warnings
+from dataclasses import dataclass, asdict, field, fields, replace
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import (default_device, as_device, autocast_dtype, seed_everything, human_count, agg_figure, figure_png,
-                              atomic_write, OwnedFolder, UserError, auto_threads, cpu_threads, BadInput, NotFound, show_widget, progress_bar)
+                              atomic_write, OwnedFolder, UserError, auto_threads, cpu_threads, BadInput, NotFound, show_widget,
+                              progress_bar)
 from .tokenizer import Tokenizer, BPETokenizer, CharTokenizer, load_tokenizer
 from .data import (load_corpus, split_corpus, prepare, TokenLoader, corpus_stats, describe_source, datasets_progress,
                               training_sample, is_prepared, read_prepared, open_shard)
-from .model import GPT, GPTConfig, gpt_config, flops_per_token, estimate_mfu, device_peak_flops, ARCHS, PRESETS as MODEL_PRESETS
+from .embeddings import GPTConfig
+from .model import GPT, gpt_config, flops_per_token, estimate_mfu, device_peak_flops, ARCHS, PRESETS as MODEL_PRESETS
 from .optim import make_optimizer, cosine_lr, wsd_lr, OPTIMIZERS
 from .generate import sample_text
 from .distributed import setup_distributed, teardown_distributed, all_reduce_mean, all_reduce_max, barrier, DistInfo
 
 # %% auto #0
-__all__ = ['ARCH_OPTIMIZERS', 'MODEL_FIELDS', 'TRAIN_PRESETS', 'GROUPS', 'RESUMABLE', 'CKPT_FORMAT', 'CKPT_VERSION',
-           'BUDGET_LADDER', 'TOKENS_PER_PARAM', 'MAX_LR_SCALE', 'LOGGERS', 'opt', 'TrainConfig', 'run_model_config',
-           'data_name', 'default_out', 'make_config', 'auto_vocab_size', 'config_changes', 'saved_config',
-           'state_checksum', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint', 'model_from_checkpoint',
-           'Callback', 'MetricsLogger', 'read_metrics', 'plot_run', 'LiveLossWidget', 'TrainingStopped',
-           'RunInterrupted', 'plan_batches', 'Trainer', 'train', 'count_params', 'budget_candidates', 'probe_step_time',
-           'budget_lr', 'final_eval_seconds', 'TensorBoardLogger', 'WandbLogger', 'make_loggers']
+__all__ = ['ARCH_OPTIMIZERS', 'TRAIN_PRESETS', 'GROUPS', 'RESUMABLE', 'REFIT_EVERY', 'LOGGERS', 'CKPT_FORMAT', 'CKPT_VERSION',
+           'BUDGET_LADDER', 'TOKENS_PER_PARAM', 'MAX_LR_SCALE', 'opt', 'with_model_options', 'TrainConfig', 'data_name',
+           'default_out', 'make_config', 'run_model_config', 'config_changes', 'saved_config', 'auto_vocab_size',
+           'Plan', 'plan_batches', 'plan_run', 'count_params', 'plan_dict', 'read_plan', 'resume_plan', 'Trainer',
+           'Callback', 'Evaluation', 'Checkpoints', 'TrainingStopped', 'RunInterrupted', 'Signals', 'refit_length',
+           'final_eval_seconds', 'TimeBudget', 'ProgressBar', 'FolderLock', 'MetricsLogger', 'read_metrics', 'plot_run',
+           'LiveLossWidget', 'TensorBoardLogger', 'WandbLogger', 'make_loggers', 'state_checksum', 'save_checkpoint',
+           'find_checkpoint', 'load_checkpoint', 'model_from_checkpoint', 'default_prompt', 'train',
+           'budget_candidates', 'budget_lr', 'probe_step_time', 'fit_to_budget']
 
 # %% ../nbs/08_train.ipynb #f068a4a4
 def opt(default, group: str, help: str):
     "A `TrainConfig` field: its default, its group on the command line, and a one-line meaning (what `--help` prints)."
     return field(default=default, metadata={"group": group, "help": help})
 
+def with_model_options(cls):
+    "Add each of `GPTConfig`'s choices to `cls` as an option of the 'model' group (None: the preset's), before `@dataclass`."
+    for f in fields(GPTConfig):
+        if "help" not in f.metadata: continue                          # the vocabulary: the tokenizer decides it
+        cls.__annotations__[f.name] = f.type if "None" in str(f.type) else f"{f.type} | None"
+        setattr(cls, f.name, opt(None, "model", f"{f.metadata['help']} (none: the preset's)"))
+    return cls
+
+# %% ../nbs/08_train.ipynb #8c1b2d11
 ARCH_OPTIMIZERS = {"gpt2": "adamw8bit", "modern": "muon"}   # each architecture's optimizer when none is named (chapter 13)
 
-@dataclass
+@dataclass(frozen=True)
+@with_model_options
 class TrainConfig:
     "Every choice of a training run (each field is also a `pretrain_nb train` option: `--max-steps 500`)."
     # data and tokenizer
-    data: str = opt("stdlib", "data", "the corpus: 'stdlib', a .txt/.jsonl/.parquet file, folder or glob, 'hf:NAME', or a folder `pretrain_nb prepare` wrote")
-    data_config: str | None = opt(None, "data", "the dataset's configuration on the Hub, e.g. sample-10BT of fineweb-edu (none: the dataset's default)")
+    data: str = opt("stdlib", "data", "the corpus: 'stdlib', a .txt/.jsonl/.parquet file, folder or glob, 'hf:NAME', "
+                                      "or a folder `pretrain_nb prepare` wrote")
+    data_config: str | None = opt(None, "data", "the dataset's configuration on the Hub, e.g. sample-10BT of fineweb-edu "
+                                                "(none: the dataset's default)")
     streaming: bool = opt(False, "data", "read the corpus as a stream: one pass, flat memory, for corpora larger than RAM")
     max_tokens: int | None = opt(None, "data", "stop preparing after this many training tokens (none: all of them)")
     tokenizer_sample: int = opt(100_000_000, "data", "characters of training text the BPE is trained on (the start of the corpus)")
@@ -49,23 +66,14 @@ class TrainConfig:
     val_fraction: float = opt(0.1, "data", "the share of documents held out for validation")
     tokenizer: str = opt("bpe", "data", "'bpe' (byte-level) or 'char'")
     vocab_size: int | None = opt(None, "data", "the BPE vocabulary (none: 4,096, fewer for a small corpus)")
-    # model
+    # model (and, added by `with_model_options`, every choice of GPTConfig)
     model: str = opt("tiny", "model", "a model preset: tiny, small, gpt2-124m, gpt2-350m, gpt2-774m, gpt2-1558m")
-    n_layer: int | None = opt(None, "model", "Transformer blocks (none: the model preset's)")
-    n_head: int | None = opt(None, "model", "attention heads per block (none: the model preset's)")
-    d_model: int | None = opt(None, "model", "the width of the residual stream (none: the model preset's)")
-    block_size: int | None = opt(None, "model", "the context length in tokens (none: the model preset's)")
-    dropout: float = opt(0.0, "model", "dropout probability (0 for pre-training)")
-    arch: str = opt("gpt2", "model", "the architecture: gpt2 (learned positions, LayerNorm, GELU, biases) or modern (RoPE, QK-norm, RMSNorm, SwiGLU, no biases)")
-    pos: str | None = opt(None, "model", "positions: learned or rope (none: the architecture's)")
-    qk_norm: bool | None = opt(None, "model", "RMS-normalise queries and keys (none: the architecture's)")
-    norm: str | None = opt(None, "model", "layernorm or rmsnorm (none: the architecture's)")
-    ffn: str | None = opt(None, "model", "the FFN: gelu, swiglu or relu2 (none: the architecture's)")
-    bias: bool | None = opt(None, "model", "biases in the linear layers and norms (none: the architecture's)")
-    tie_weights: bool | None = opt(None, "model", "the LM head is the token embedding, transposed (none: the architecture's)")
-    logit_softcap: float | None = opt(None, "model", "c in c·tanh(logit/c), 0 for off (none: the architecture's)")
+    arch: str = opt("gpt2", "model", "the architecture: gpt2 (learned positions, LayerNorm, GELU, biases) or modern "
+                                     "(RoPE, QK-norm, RMSNorm, SwiGLU, no biases)")
     # optimizer
-    optimizer: str | None = opt(None, "optimizer", "adamw8bit, adamw, adamw8bit-ref, muon (Muon for the blocks' matrices, AdamW for the rest) or adamw8bit-bnb (bitsandbytes' kernel over flat buffers: adamw8bit on a GPU) (none: the architecture's: muon for modern, adamw8bit for gpt2)")
+    optimizer: str | None = opt(None, "optimizer", "adamw8bit, adamw, adamw8bit-ref, muon (Muon for the blocks' matrices, AdamW "
+                                                   "for the rest) or adamw8bit-bnb (bitsandbytes' kernel, as on a GPU) "
+                                                   "(none: the architecture's: muon for modern, adamw8bit for gpt2)")
     lr: float = opt(2e-3, "optimizer", "the peak learning rate")
     min_lr: float | None = opt(None, "optimizer", "the learning rate at the end of the schedule (none: lr / 10)")
     weight_decay: float = opt(0.1, "optimizer", "AdamW's decoupled weight decay (matrices only)")
@@ -77,10 +85,14 @@ class TrainConfig:
     warmup_steps: int = opt(100, "schedule", "steps of linear warm-up")
     batch_size: int = opt(16, "schedule", "sequences per forward pass on one device (the micro-batch)")
     grad_accum: int = opt(1, "schedule", "micro-batches per step: the global batch is batch_size × grad_accum sequences")
-    batch_tokens: int | None = opt(None, "schedule", "or: the global batch in tokens, accumulation worked out for the world size (none: batch_size × grad_accum sequences)")
+    batch_tokens: int | None = opt(None, "schedule", "or: the global batch in tokens, accumulation worked out for the world size "
+                                                     "(none: batch_size × grad_accum sequences)")
     max_steps: int = opt(1000, "schedule", "optimizer steps in the whole run")
-    time_budget: float | None = opt(None, "schedule", "minutes for the whole command: max_steps is fitted to it, and refitted as the run goes (none: no limit)")
-    budget_fit: str = opt("none", "schedule", "under a time budget, also fit: size (a smaller model when the budget cannot train the preset's), lr (a higher peak for a shorter run), size+lr, or none (the tiny preset: size+lr, less what you set yourself)")
+    time_budget: float | None = opt(None, "schedule", "minutes for the whole command: max_steps is fitted to it, and refitted as "
+                                                      "the run goes (none: no limit)")
+    budget_fit: str = opt("none", "schedule", "under a time budget, also fit: size (a smaller model when the budget cannot train "
+                                              "the preset's), lr (a higher peak for a shorter run), size+lr, or none (the tiny "
+                                              "preset: size+lr, less what you set yourself)")
     loader_mode: str = opt("random", "schedule", "'random' windows or shuffled epochs of 'blocks'")
     # evaluation, checkpoints, logging
     eval_interval: int = opt(200, "evaluation", "steps between evaluations")
@@ -101,23 +113,16 @@ class TrainConfig:
     out: str | None = opt(None, "machine", "the run folder (none: runs/PRESET-DATA, e.g. runs/tiny-stdlib)")
     peak_tflops: float | None = opt(None, "machine", "the device's peak TFLOP/s for MFU (none: the built-in table's)")
 
-    def __post_init__(self):
-        if self.optimizer is None: self.optimizer = ARCH_OPTIMIZERS.get(self.arch, "adamw8bit")
+    def __post_init__(self):                                   # the architecture's optimizer, when none is named
+        if self.optimizer is None: object.__setattr__(self, "optimizer", ARCH_OPTIMIZERS.get(self.arch, "adamw8bit"))
 
-MODEL_FIELDS = ("n_layer", "n_head", "d_model", "block_size", "pos", "qk_norm", "norm", "ffn", "bias", "tie_weights", "logit_softcap")
-
-def run_model_config(c: TrainConfig, **extra) -> GPTConfig:
-    "The `GPTConfig` a run's settings describe: the model preset's sizes, the architecture's choices, then every field the settings set."
-    given = {k: getattr(c, k) for k in MODEL_FIELDS if getattr(c, k) is not None}
-    if given.get("logit_softcap") == 0: given["logit_softcap"] = None              # 0: soft-capping off
-    return gpt_config(c.model, arch=c.arch, **given, **extra)
-
+# %% ../nbs/08_train.ipynb #8c1b2d14
 TRAIN_PRESETS = {
-    "tiny": dict(n_layer=4, n_head=4, d_model=192, block_size=128, max_steps=800, arch="modern", budget_fit="size+lr"),   # ~5 minutes on 2 CPU cores
+    "tiny": dict(n_layer=4, n_head=4, d_model=192, block_size=128, max_steps=800, arch="modern", budget_fit="size+lr"),  # ~5 min, 2 cores
     "char-small": dict(tokenizer="char", model="tiny", n_layer=4, n_head=4, d_model=128, block_size=64, batch_size=12, arch="gpt2",
                        bias=False, optimizer="adamw", lr=1e-3, beta2=0.99, max_steps=2000, warmup_steps=100, eval_interval=250,
                        ckpt_interval=500),                                    # nanoGPT's CPU recipe (train_shakespeare_char on a CPU)
-    "gpt2-124m": dict(model="gpt2-124m", vocab_size=50257, block_size=1024, batch_size=16, batch_tokens=2**19, lr=6e-4,   # nanoGPT's ~0.5M tokens
+    "gpt2-124m": dict(model="gpt2-124m", vocab_size=50257, block_size=1024, batch_size=16, batch_tokens=2**19, lr=6e-4,  # ~0.5M tokens
                       warmup_steps=700, max_steps=20000, eval_interval=500, ckpt_interval=1000),
 }
 GROUPS = ("data", "model", "optimizer", "schedule", "evaluation", "machine")
@@ -133,7 +138,7 @@ def data_name(data) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", s).strip("-.") or "data"
 
 def default_out(preset: str, data) -> str:
-    "The run folder when none is given: one per preset and corpus, so a second corpus never lands in the first one's run."
+    "The run folder when none is given: `runs/PRESET-DATA`."
     return f"runs/{preset}-{data_name(data)}"
 
 # %% ../nbs/08_train.ipynb #5e1ff973
@@ -152,28 +157,31 @@ def _coerce(name: str, value, typ):
         if isinstance(value, (dict, list)): raise ValueError
         return str(value)
     except (ValueError, KeyError, TypeError, OverflowError):
-        want = "an integer" if "int" in typ and "float" not in typ else "a number" if "float" in typ else "true/false" if "bool" in typ else "a string"
+        want = ("an integer" if "int" in typ and "float" not in typ else "a number" if "float" in typ
+                else "true/false" if "bool" in typ else "a string")
         raise BadInput(f"{name} must be {want}, got {value!r}") from None
 
+# %% ../nbs/08_train.ipynb #8c1b2d16
 def _read_config_file(config_file) -> dict:
     "The settings in a YAML or JSON file, or a one-line reason why they cannot be read."
     p = Path(config_file)
     if not p.is_file(): raise NotFound(f"no config file at {p}")
     try: text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError: raise BadInput(f"{p} is not a text file") from None
+    kind = "YAML" if p.suffix in (".yaml", ".yml") else "JSON"
     try:
-        if p.suffix in (".yaml", ".yml"):
+        if kind == "YAML":
             import yaml
             loaded = yaml.safe_load(text) or {}
         else: loaded = json.loads(text)
     except Exception as e:                                      # yaml.YAMLError or json.JSONDecodeError
         where = getattr(e, "problem_mark", None)
         at = f" (line {where.line + 1}, column {where.column + 1})" if where else f" (line {e.lineno})" if hasattr(e, "lineno") else ""
-        kind = "YAML" if p.suffix in (".yaml", ".yml") else "JSON"
         raise BadInput(f"{p} is not valid {kind}{at}: {getattr(e, 'problem', None) or getattr(e, 'msg', None) or e}") from None
     if not isinstance(loaded, dict): raise BadInput(f"{p} must hold a mapping of config keys to values")
     return loaded
 
+# %% ../nbs/08_train.ipynb #8c1b2d18
 def _budget_fit_left(fit: str, given: dict) -> str:
     "A preset's `budget_fit` less what the user set: no size fitting once any size is given, no lr fitting once the lr is."
     parts = [p for p in fit.split("+") if not (p == "size" and given.keys() & {"model", "n_layer", "d_model", "n_head"})
@@ -181,14 +189,14 @@ def _budget_fit_left(fit: str, given: dict) -> str:
     return "+".join(parts) or "none"
 
 def make_config(preset: str = "tiny", config_file: str | None = None, base: dict | None = None, **overrides) -> TrainConfig:
-    "A `TrainConfig` from a preset (or `base`, a saved config), then a YAML/JSON file, then keyword overrides (strings are converted)."
+    "A checked `TrainConfig`: a preset (or `base`, a saved request), then a YAML/JSON file, then keywords (strings converted)."
     if base is None and preset not in TRAIN_PRESETS: raise BadInput(f"unknown preset {preset!r}; known: {', '.join(TRAIN_PRESETS)}")
     values = dict(base) if base is not None else dict(TRAIN_PRESETS[preset])
     given = {**(_read_config_file(config_file) if config_file else {}), **overrides}     # what the user set, by file or keyword
     values.update(given)
-    if base is None and "budget_fit" not in given and values.get("budget_fit", "none") != "none":     # what you set yourself is not fitted,
-        values["budget_fit"] = _budget_fit_left(values["budget_fit"], given) if values.get("time_budget") else "none"   # nor without a budget
-    if values.get("out") is None: values["out"] = default_out(preset, values.get("data", "stdlib"))   # one folder per preset and corpus
+    if base is None and "budget_fit" not in given and values.get("budget_fit", "none") != "none":    # nothing of yours is fitted,
+        values["budget_fit"] = _budget_fit_left(values["budget_fit"], given) if values.get("time_budget") else "none"  # nor unbudgeted
+    if values.get("out") is None: values["out"] = default_out(preset, values.get("data", "stdlib"))
     known = {f.name: f.type for f in fields(TrainConfig)}
     unknown = sorted(set(values) - set(known))
     if unknown:
@@ -199,76 +207,602 @@ def make_config(preset: str = "tiny", config_file: str | None = None, base: dict
     _validate(cfg)
     return cfg
 
+# %% ../nbs/08_train.ipynb #8c1b2d20
+def _need(ok: bool, msg: str):
+    if not ok: raise BadInput(msg)
+
+def _validate_numbers(c: TrainConfig):
+    "Counts, rates and fractions in their ranges."
+    for k in ("batch_size", "grad_accum", "max_steps", "eval_interval", "eval_batches", "ckpt_interval", "log_interval",
+              "max_bad_steps"):
+        _need(getattr(c, k) >= 1, f"{k} must be ≥ 1, got {getattr(c, k)}")
+    for k in ("lr", "min_lr", "weight_decay", "beta1", "beta2", "grad_clip", "val_fraction", "time_budget", "peak_tflops"):
+        v = getattr(c, k)
+        _need(v is None or math.isfinite(v), f"{k} must be a finite number, got {v}")
+    _need(c.lr > 0, f"lr must be positive, got {c.lr}")
+    _need(c.min_lr is None or 0 <= c.min_lr <= c.lr, f"min_lr must be between 0 and lr ({c.lr}), got {c.min_lr}")
+    _need(c.weight_decay >= 0, f"weight_decay must be ≥ 0, got {c.weight_decay}")
+    _need(0 <= c.beta1 < 1 and 0 <= c.beta2 < 1, f"beta1 and beta2 must be in [0, 1), got {c.beta1}, {c.beta2}")
+    _need(c.grad_clip > 0, f"grad_clip must be positive, got {c.grad_clip}")
+    _need(0 < c.val_fraction < 1, f"val_fraction must be between 0 and 1, got {c.val_fraction}")
+    _need(c.warmup_steps >= 0 and c.sample_tokens >= 0,
+          f"warmup_steps and sample_tokens must be ≥ 0, got {c.warmup_steps}, {c.sample_tokens}")
+    _need(c.time_budget is None or c.time_budget > 0, f"time_budget must be positive minutes, got {c.time_budget}")
+    _need(c.max_tokens is None or c.max_tokens >= 1, f"max_tokens must be ≥ 1, got {c.max_tokens}")
+    _need(c.tokenizer_sample >= 1, f"tokenizer_sample must be ≥ 1, got {c.tokenizer_sample}")
+    _need(0 <= c.seed < 2**32, f"seed must be in [0, 2**32), got {c.seed}")
+    _need(c.threads is None or c.threads >= 1, f"threads must be ≥ 1, got {c.threads}")
+    _need(c.peak_tflops is None or c.peak_tflops > 0, f"peak_tflops must be positive, got {c.peak_tflops}")
+
+# %% ../nbs/08_train.ipynb #8c1b2d21
+_CHOICES = {"tokenizer": ("bpe", "char"), "budget_fit": ("none", "size", "lr", "size+lr"), "schedule": ("cosine", "wsd"),
+            "loader_mode": ("random", "blocks"), "precision": ("auto", "fp32", "bf16", "fp16"), "compile": ("auto", "on", "off"),
+            "parallel": ("auto", "ddp", "fsdp")}
+
 def _validate(c: TrainConfig):
     "Refuse settings that cannot work, before anything is written or trained."
-    def need(ok: bool, msg: str):
-        if not ok: raise BadInput(msg)
-    for k in ("batch_size", "grad_accum", "max_steps", "eval_interval", "eval_batches", "ckpt_interval", "log_interval", "max_bad_steps"):
-        need(getattr(c, k) >= 1, f"{k} must be ≥ 1, got {getattr(c, k)}")
-    for k in ("n_layer", "n_head", "d_model", "block_size"):
-        need(getattr(c, k) is None or getattr(c, k) >= 1, f"{k} must be ≥ 1, got {getattr(c, k)}")
-    for k in ("lr", "min_lr", "weight_decay", "beta1", "beta2", "grad_clip", "dropout", "val_fraction", "time_budget"):
-        v = getattr(c, k)
-        need(v is None or math.isfinite(v), f"{k} must be a finite number, got {v}")
-    need(c.lr > 0, f"lr must be positive, got {c.lr}")
-    need(c.min_lr is None or 0 <= c.min_lr <= c.lr, f"min_lr must be between 0 and lr ({c.lr}), got {c.min_lr}")
-    need(c.weight_decay >= 0, f"weight_decay must be ≥ 0, got {c.weight_decay}")
-    need(0 <= c.beta1 < 1 and 0 <= c.beta2 < 1, f"beta1 and beta2 must be in [0, 1), got {c.beta1}, {c.beta2}")
-    need(c.grad_clip > 0, f"grad_clip must be positive, got {c.grad_clip}")
-    need(0 <= c.dropout < 1, f"dropout must be in [0, 1), got {c.dropout}")
-    need(0 < c.val_fraction < 1, f"val_fraction must be between 0 and 1, got {c.val_fraction}")
-    need(c.warmup_steps >= 0 and c.sample_tokens >= 0, f"warmup_steps and sample_tokens must be ≥ 0, got {c.warmup_steps}, {c.sample_tokens}")
-    need(c.time_budget is None or c.time_budget > 0, f"time_budget must be positive minutes, got {c.time_budget}")
-    need(c.max_tokens is None or c.max_tokens >= 1, f"max_tokens must be ≥ 1, got {c.max_tokens}")
-    need(c.tokenizer_sample >= 1, f"tokenizer_sample must be ≥ 1, got {c.tokenizer_sample}")
-    need(0 <= c.seed < 2**32, f"seed must be in [0, 2**32), got {c.seed}")
-    need(c.tokenizer in ("bpe", "char"), f"tokenizer must be 'bpe' or 'char', got {c.tokenizer!r}")
-    need(c.tokenizer == "char" or c.vocab_size is None or c.vocab_size >= 257,
-         f"vocab_size must be at least 257 for a byte-level BPE (256 bytes + end-of-text), got {c.vocab_size}")
-    need(c.threads is None or c.threads >= 1, f"threads must be ≥ 1, got {c.threads}")
-    need(c.model in MODEL_PRESETS, f"unknown model preset {c.model!r}; known: {', '.join(MODEL_PRESETS)}")
-    need(c.optimizer in OPTIMIZERS, f"unknown optimizer {c.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
-    need(c.budget_fit in ("none", "size", "lr", "size+lr"), f"budget_fit must be none, size, lr or size+lr, got {c.budget_fit!r}")
-    need(c.schedule in ("cosine", "wsd"), f"schedule must be 'cosine' or 'wsd', got {c.schedule!r}")
-    need(c.loader_mode in ("random", "blocks"), f"loader_mode must be 'random' or 'blocks', got {c.loader_mode!r}")
-    need(c.precision in ("auto", "fp32", "bf16", "fp16"), f"precision must be auto/fp32/bf16/fp16, got {c.precision!r}")
-    need(c.compile in ("auto", "on", "off"), f"compile must be auto/on/off, got {c.compile!r}")
-    need(c.parallel in ("auto", "ddp", "fsdp"), f"parallel must be auto/ddp/fsdp, got {c.parallel!r}")
-    need(bool(str(c.out).strip()), "out must name a folder")
+    _validate_numbers(c)
+    for k, allowed in _CHOICES.items():
+        _need(getattr(c, k) in allowed, f"{k} must be one of {', '.join(allowed)}, got {getattr(c, k)!r}")
+    _need(c.tokenizer == "char" or c.vocab_size is None or c.vocab_size >= 257,
+          f"vocab_size must be at least 257 for a byte-level BPE (256 bytes + end-of-text), got {c.vocab_size}")
+    _need(c.model in MODEL_PRESETS, f"unknown model preset {c.model!r}; known: {', '.join(MODEL_PRESETS)}")
+    _need(c.arch in ARCHS, f"unknown architecture {c.arch!r}; known: {', '.join(ARCHS)}")
+    _need(c.optimizer in OPTIMIZERS, f"unknown optimizer {c.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
+    _need(bool(str(c.out).strip()), "out must name a folder")
     if c.loggers: make_loggers(c.loggers)                                # unknown names fail now, not after data preparation
-    need(c.arch in ARCHS, f"unknown architecture {c.arch!r}; known: {', '.join(ARCHS)}")
-    try: mc = run_model_config(c)
-    except ValueError as e: raise BadInput(str(e)) from None
+    mc = run_model_config(c)                                             # a model that cannot be built is refused here
     if c.batch_tokens is not None:
-        need(c.batch_tokens >= mc.block_size and c.batch_tokens % mc.block_size == 0,
-             f"batch_tokens must be a multiple of the context length ({mc.block_size}), got {c.batch_tokens}")
-    need(c.peak_tflops is None or (math.isfinite(c.peak_tflops) and c.peak_tflops > 0), f"peak_tflops must be positive, got {c.peak_tflops}")
+        _need(c.batch_tokens >= mc.block_size and c.batch_tokens % mc.block_size == 0,
+              f"batch_tokens must be a multiple of the context length ({mc.block_size}), got {c.batch_tokens}")
 
-RESUMABLE = frozenset({"lr", "min_lr", "schedule", "warmup_steps", "max_steps", "time_budget", "budget_fit", "weight_decay", "beta1", "beta2",
-                       "grad_clip", "eval_interval", "eval_batches", "ckpt_interval", "log_interval", "loggers", "sample_tokens",
-                       "sample_prompt", "max_bad_steps", "device", "precision", "compile", "parallel", "out", "peak_tflops", "threads"})
+# %% ../nbs/08_train.ipynb #8c1b2d23
+def run_model_config(c: TrainConfig, **extra) -> GPTConfig:
+    "The `GPTConfig` a request describes: the preset's sizes, the architecture's choices, then every model option it sets."
+    options = {f.name for f in fields(GPTConfig) if "help" in f.metadata}
+    given = {k: getattr(c, k) for k in options if getattr(c, k) is not None}
+    if given.get("logit_softcap") == 0: given["logit_softcap"] = None                 # 0: soft-capping off
+    return gpt_config(c.model, arch=c.arch, **given, **extra)
 
-def auto_vocab_size(n_chars: int, requested: int | None = None) -> tuple[int, str | None]:
-    "The BPE vocabulary for a corpus of `n_chars` training characters: `requested` if given; else 4,096, fewer for a small corpus (with a note why)."
-    if requested is not None: return requested, None
-    size = min(4096, max(512, round(n_chars / 200 / 64) * 64))     # about 200 characters of text per vocabulary entry
-    if size == 4096: return size, None
-    return size, (f"the training text has {n_chars:,} characters: a {size:,}-token BPE vocabulary instead of 4,096, so that "
-                  f"every token is seen often enough to learn (set vocab_size to choose)")
+# %% ../nbs/08_train.ipynb #8c1b2d26
+RESUMABLE = frozenset({"lr", "min_lr", "schedule", "warmup_steps", "max_steps", "time_budget", "budget_fit", "weight_decay",
+                       "beta1", "beta2", "grad_clip", "eval_interval", "eval_batches", "ckpt_interval", "log_interval",
+                       "loggers", "sample_tokens", "sample_prompt", "max_bad_steps", "device", "precision", "compile",
+                       "parallel", "out", "peak_tflops", "threads"})
 
 def config_changes(saved: dict, cfg: TrainConfig) -> tuple[dict, dict]:
-    "What `cfg` changes in a run's `saved` config, as {key: (saved, new)}: the changes a resume may make, and those it may not."
+    "What `cfg` changes in a run's `saved` request, as {key: (saved, new)}: the changes a resume may make, and the others."
     diff = {k: (saved[k], v) for k, v in asdict(cfg).items() if k in saved and saved[k] != v}
     return {k: d for k, d in diff.items() if k in RESUMABLE}, {k: d for k, d in diff.items() if k not in RESUMABLE}
 
 def saved_config(out: str | os.PathLike) -> dict:
-    "The settings of the run in a run folder (its `config.json`, written when the run started training)."
+    "The request of the run in a run folder (its `config.json`, written when the run started training)."
     p = Path(out) / "config.json"
     if not p.is_file(): raise NotFound(f"{out} holds no run that started training (no config.json); train without --resume first")
     try: d = json.loads(p.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError): d = None
     if not isinstance(d, dict): raise BadInput(f"{p} is damaged: it is not a JSON mapping of settings")
     return d
+
+def auto_vocab_size(n_chars: int, requested: int | None = None) -> tuple[int, str | None]:
+    "The BPE vocabulary for `n_chars` training characters: `requested` if given; else 4,096, fewer for a small corpus (with why)."
+    if requested is not None: return requested, None
+    size = min(4096, max(512, round(n_chars / 200 / 64) * 64))     # about 200 characters of text per vocabulary entry
+    if size == 4096: return size, None
+    return size, (f"the training text has {n_chars:,} characters: a {size:,}-token BPE vocabulary instead of 4,096, so that "
+                  f"every token is seen often enough to learn (set vocab_size to choose)")
+
+# %% ../nbs/08_train.ipynb #8c1b2d31
+@dataclass(frozen=True)
+class Plan:
+    "What a run does, derived from the request and the machine at set-up; saved as `plan.json`, never edited (a refit is a new plan)."
+    model: GPTConfig                    # the network, exactly
+    optimizer: str
+    lr: float                           # the peak learning rate
+    min_lr: float                       # the rate at the end of the schedule
+    warmup_steps: int
+    max_steps: int
+    global_batch: int                   # sequences per step, all processes together
+    micro_batch: int                    # sequences per forward pass, per process
+    accum: int                          # micro-batches per step, per process
+    device: str
+    precision: str                      # 'fp32', 'bf16' or 'fp16' (autocast)
+    compile: bool
+    threads: int | None                 # PyTorch's CPU threads (None: not on a CPU)
+    parallel: str | None                # 'ddp' or 'fsdp' under torchrun, else None
+    world_size: int
+    data: str                           # the folder of token shards
+    eval_batch: int                     # sequences per validation batch
+    fitted: str = ""                    # what a time budget chose, in words ('' when it chose nothing)
+
+    @property
+    def tokens_per_step(self) -> int: return self.global_batch * self.model.block_size
+    @property
+    def amp_dtype(self) -> torch.dtype: return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[self.precision]
+
+# %% ../nbs/08_train.ipynb #8c1b2d33
+def plan_batches(global_batch: int, micro: int, world: int) -> tuple[int, int]:
+    "Split a global batch of sequences over `world` processes: (micro-batch per process, micro-batches per step), at most `micro`."
+    if global_batch % world:
+        raise BadInput(f"the global batch of {global_batch} sequences cannot be split evenly over {world} processes; "
+                       f"choose a batch that {world} divides")
+    per_process = global_batch // world
+    m = max(d for d in range(1, min(micro, per_process) + 1) if per_process % d == 0)    # the largest micro-batch that divides
+    return m, per_process // m
+
+# %% ../nbs/08_train.ipynb #8c1b2d36
+def _precision(c: TrainConfig, device: torch.device) -> str:
+    "The request's precision on this device: 'auto' is bf16 where the GPU has it (fp16 where it has only that), fp32 elsewhere."
+    if c.precision != "auto": return c.precision
+    return {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(autocast_dtype(device), "fp32")
+
+def plan_run(c: TrainConfig, vocab_size: int, data: Path, device: torch.device, dist: DistInfo = DistInfo()) -> Plan:
+    "The plan of a fresh run of request `c` on `device`, with a tokenizer of `vocab_size` tokens and the shards in `data`."
+    mc = run_model_config(c, vocab_size=-(-vocab_size // 64) * 64)           # padded to a multiple of 64: faster matmuls
+    T = mc.block_size
+    global_batch = c.batch_tokens // T if c.batch_tokens else c.batch_size * c.grad_accum
+    micro, accum = plan_batches(global_batch, c.batch_size, dist.world_size)
+    n_val = TokenLoader(data, "validation", 1, T).n_tokens
+    threads = (c.threads or auto_threads(count_params(mc), "training")) if device.type == "cpu" else None
+    parallel = None if not dist.enabled else ("ddp" if c.parallel == "auto" else c.parallel)
+    return Plan(model=mc, optimizer=c.optimizer, lr=c.lr, min_lr=c.min_lr if c.min_lr is not None else c.lr / 10,
+                warmup_steps=c.warmup_steps, max_steps=c.max_steps, global_batch=global_batch, micro_batch=micro, accum=accum,
+                device=str(device), precision=_precision(c, device),
+                compile=c.compile == "on" or (c.compile == "auto" and device.type == "cuda"), threads=threads,
+                parallel=parallel, world_size=dist.world_size, data=str(data), eval_batch=max(1, min(c.batch_size, (n_val - 1) // T)))
+
+def count_params(mc: GPTConfig) -> int:
+    "The parameters of a model of config `mc` (tied weights once), counted on shapes alone."
+    with torch.device("meta"): return GPT(mc).num_params()
+
+# %% ../nbs/08_train.ipynb #8c1b2d38
+@patch
+def summary(self: Plan, train_tokens: int | None = None) -> str:
+    "The plan in a few lines, as a run prints it before its first step."
+    m, W, T = self.model, self.world_size, self.model.block_size
+    s = lambda n, w: f"{n} {w}{'es' if n > 1 and w.endswith('ss') else 's' if n > 1 else ''}"
+    lines = [f"model: {human_count(count_params(m))} parameters, {m.n_layer} layers × {m.d_model}, {m.n_head} heads, "
+             f"context {T}" + (f"; {human_count(train_tokens)} training tokens" if train_tokens else ""),
+             f"optimizer: {self.optimizer}, peak lr {self.lr:.3g} after {self.warmup_steps} warm-up steps, down to "
+             f"{self.min_lr:.3g} at step {self.max_steps:,}",
+             f"batch: {self.tokens_per_step:,} tokens per step = {s(W, 'process')} × {s(self.accum, 'micro-batch')} × "
+             f"{self.micro_batch} sequences × {T} tokens",
+             f"machine: {self.device}" + (f" ({s(self.threads, 'thread')})" if self.threads else "") + f", {self.precision}" +
+             (", compiled" if self.compile else "") + (f", {self.parallel.upper()}" if self.parallel else "")]
+    return "\n".join(lines + ([f"fitted to the time budget: {self.fitted}"] if self.fitted else []))
+
+# %% ../nbs/08_train.ipynb #8c1b2d40
+def plan_dict(p: Plan) -> dict: return asdict(p)
+
+def read_plan(d: dict, where: str = "the plan") -> Plan:
+    "A `Plan` from its JSON form; a form that is not one is refused in one line."
+    try: return Plan(**{**d, "model": GPTConfig(**d["model"])})
+    except (TypeError, KeyError) as e: raise BadInput(f"{where} is damaged or not a plan ({e})") from None
+
+# %% ../nbs/08_train.ipynb #8c1b2d45
+_MACHINE = ("device", "precision", "compile", "threads", "parallel", "world_size", "micro_batch", "accum", "data", "eval_batch")
+
+def resume_plan(saved: Plan, c: TrainConfig, changes: dict, fresh: Plan) -> Plan:
+    "The plan a resume continues: `saved`, with what request `c` changed of its schedule (`changes`) and `fresh`'s machine."
+    schedule = {k: getattr(c, k) for k in ("lr", "warmup_steps", "max_steps") if k in changes}
+    if changes.keys() & {"lr", "min_lr"}:                              # min_lr follows a new lr, unless it is set itself
+        schedule["min_lr"] = c.min_lr if c.min_lr is not None else schedule.get("lr", saved.lr) / 10
+    return replace(saved, **schedule, **{k: getattr(fresh, k) for k in _MACHINE})
+
+# %% ../nbs/08_train.ipynb #abf501f5
+class Trainer:
+    "A training run: `setup()` derives its plan and builds it, `fit()` runs the loop, and parts plug into the loop's events."
+    def __init__(self, cfg: TrainConfig, callbacks=(), progress: bool = True, started: float | None = None):
+        self.cfg, self.progress = cfg, progress                       # the request, and whether to print and draw
+        self.started = started or time.time()                         # a time budget counts from here
+        self.device = default_device() if cfg.device == "auto" else as_device(cfg.device)
+        self.signals = Signals()
+        self.parts = [FolderLock(), ProgressBar(), MetricsLogger(), *make_loggers(cfg.loggers), *callbacks,
+                      TimeBudget(), Evaluation(), Checkpoints(), self.signals]
+        self.dist, self.folder, self.plan, self.model, self.changes = DistInfo(), None, None, None, {}
+        self.step = self.skipped = self.bad_steps = 0                 # the loop's state
+        self.should_stop, self.last_eval, self.last_checkpoint, self.resumed_from = False, None, None, None
+
+    def emit(self, event: str, *args):
+        "Call `event` on every part, in order (under torchrun, `main_only` parts on rank 0 alone)."
+        for part in self.parts:
+            if self.dist.is_main or not part.main_only: getattr(part, event)(self, *args)
+
+    def say(self, msg: str):
+        "A line for the person watching (above the progress bar), when the run shows its progress."
+        if self.progress and self.dist.is_main: tqdm.write(msg)
+
+# %% ../nbs/08_train.ipynb #8c1b2d52
+@patch
+def fit(self: Trainer) -> dict:
+    "Train to the plan's last step, calling the parts at each event; returns the final evaluation."
+    if self.model is None: self.setup()
+    with cpu_threads(self.plan.threads):
+        self.emit("on_train_begin")
+        try:
+            while self.step < self.plan.max_steps and not self.should_stop:
+                self.emit("on_step_end", self.train_step())
+        finally: self.emit("on_train_end")
+    return self.last_eval or {}
+
+# %% ../nbs/08_train.ipynb #7e2bc824
+@patch
+def train_step(self: Trainer) -> dict:
+    "One optimizer step: the schedule's lr, forward and backward over the micro-batches, clipping, the guard, the update."
+    t0, lr = time.perf_counter(), self.lr_at(self.step)
+    for g in self.opt.param_groups: g["lr"] = lr
+    X, Y = self.loader.next_batch()                            # this process's share of the global batch
+    loss = self.forward_backward(X, Y)                         # the batch's mean loss; the gradients summed
+    gnorm = self.clip_gradients()                              # the norm before clipping
+    loss, gnorm = torch.stack([loss.float(), gnorm.float()]).tolist()    # one wait for the device per step
+    self.update(finite=self.guard(loss, gnorm))
+    self.opt.zero_grad(set_to_none=True)
+    self.step += 1
+    return self.step_metrics(loss, gnorm, lr, time.perf_counter() - t0)
+
+@patch
+def lr_at(self: Trainer, step: int) -> float:
+    "The learning rate of `step`: the request's schedule over the plan's peak, warm-up and length."
+    p, schedule = self.plan, cosine_lr if self.cfg.schedule == "cosine" else wsd_lr
+    return schedule(step, p.lr, p.max_steps, min(p.warmup_steps, p.max_steps // 2), min_lr=p.min_lr)
+
+# %% ../nbs/08_train.ipynb #8c1b2d55
+@patch
+def forward_backward(self: Trainer, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+    "Forward and backward over the micro-batches of (X, Y); the mean loss of the global batch, on the device."
+    total, m, n = 0.0, self.plan.micro_batch, self.plan.accum
+    for i in range(n):
+        last = i == n - 1
+        with self.no_sync(last), self.autocast(): _, loss = self.fwd(X[i * m:(i + 1) * m], Y[i * m:(i + 1) * m])
+        loss = loss / n
+        with self.no_sync(last): (self.scaler.scale(loss) if self.scaler else loss).backward()
+        total += loss.detach()
+    return all_reduce_mean(total, self.dist)                   # every process sees the global batch's loss
+
+@patch
+def autocast(self: Trainer):
+    "Mixed precision as the plan says: autocast to bf16 or fp16, or nothing for fp32."
+    dtype = self.plan.amp_dtype
+    return contextlib.nullcontext() if dtype == torch.float32 else torch.autocast(self.device.type, dtype=dtype)
+
+@patch
+def no_sync(self: Trainer, last: bool):
+    "Skip DDP's gradient all-reduce on all but the last micro-batch (FSDP2: its equivalent switch)."
+    if self.plan.parallel == "ddp" and not last: return self.fwd.no_sync()
+    if self.plan.parallel == "fsdp": self.model.set_requires_gradient_sync(last)
+    return contextlib.nullcontext()
+
+# %% ../nbs/08_train.ipynb #8c1b2d57
+@patch
+def clip_gradients(self: Trainer) -> torch.Tensor:
+    "Clip the gradient's global norm to `grad_clip`; returns the norm before clipping (fp16: of the unscaled gradient)."
+    if self.scaler: self.scaler.unscale_(self.opt)
+    gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+    return gnorm.full_tensor() if hasattr(gnorm, "full_tensor") else gnorm     # FSDP2: every shard's part of the norm
+
+@patch
+def guard(self: Trainer, loss: float, gnorm: float) -> bool:
+    "Is this step's loss (and, without a gradient scaler, its gradient norm) finite? Too many bad steps in a row stop the run."
+    if math.isfinite(loss) and (self.scaler is not None or math.isfinite(gnorm)): self.bad_steps = 0; return True
+    self.bad_steps, self.skipped = self.bad_steps + 1, self.skipped + 1
+    if self.bad_steps == 1: self.bad_since = self.step + 1
+    if self.bad_steps >= self.cfg.max_bad_steps:
+        raise TrainingStopped(self.stop_advice(f"the loss or the gradients were not finite for {self.bad_steps} steps in a row "
+                                               f"(steps {self.bad_since}–{self.step + 1})"))
+    return False
+
+@patch
+def update(self: Trainer, finite: bool):
+    "The optimizer step, for a finite step; none otherwise (fp16's gradient scaler still takes note: it lowers its scale)."
+    if self.scaler:
+        if finite: self.scaler.step(self.opt)
+        self.scaler.update()
+    elif finite: self.opt.step()
+
+# %% ../nbs/08_train.ipynb #8c1b2d58
+@patch
+def stop_advice(self: Trainer, why: str) -> str:
+    "Why the run stopped, where its last good checkpoint is, and the command that continues it with a lower learning rate."
+    lower = f"{self.cfg.lr / 10:.3g}"
+    if self.last_checkpoint:
+        return (f"{why}; stopped without saving. The last good checkpoint is {self.last_checkpoint} (step "
+                f"{int(self.last_checkpoint.stem.split('-')[1])}); continue from it with a lower learning rate: "
+                f"--resume --lr {lower} (or check the data near these steps)")
+    return f"{why}; stopped before any checkpoint. Start again with a lower learning rate: --lr {lower} (or check the data)"
+
+# %% ../nbs/08_train.ipynb #8c1b2d60
+@patch
+def step_metrics(self: Trainer, loss: float, gnorm: float, lr: float, seconds: float) -> dict:
+    "The record of the step just taken: loss, learning rate, gradient norm, tokens per second, skipped steps (and MFU)."
+    tokens = self.plan.tokens_per_step
+    m = {"step": self.step, "loss": loss, "lr": lr, "grad_norm": gnorm, "tokens_per_s": tokens / seconds,
+         "skipped_steps": self.skipped}
+    if self.peak_flops: m["mfu"] = estimate_mfu(self.plan.model, tokens / self.plan.world_size / seconds, self.peak_flops)
+    return m
+
+# %% ../nbs/08_train.ipynb #8c1b2d62
+@patch
+@torch.no_grad()
+def evaluate(self: Trainer) -> dict:
+    "Validation loss over the same `eval_batches` batches every time; perplexity and bits per byte."
+    self.model.eval()
+    W = self.dist.world_size
+    split = self.dist.enabled and self.plan.eval_batch % W == 0          # each process a slice of each batch
+    loader = TokenLoader(self.plan.data, "validation", self.plan.eval_batch // (W if split else 1), self.plan.model.block_size,
+                         "random", seed=12345, rank=self.dist.rank if split else 0, world_size=W if split else 1,
+                         device=self.device)
+    losses = []
+    for _ in range(self.cfg.eval_batches):
+        x, y = loader.next_batch()
+        with self.autocast(): losses.append(self.fwd(x, y)[1].item())
+    self.model.train()
+    loss = sum(losses) / len(losses)
+    if split: loss = all_reduce_mean(loss, self.dist)
+    bpt = self.stats["validation"]["bytes_per_token"]
+    return {"step": self.step, "val_loss": loss, "val_ppl": math.exp(min(loss, 50)),
+            "val_bpb": loss / (math.log(2) * bpt) if bpt else None, "elapsed_s": round(time.time() - self.started, 2)}
+
+# %% ../nbs/08_train.ipynb #f17db724
+class Callback:
+    "A part of a run: it plugs into the loop's events (override what you need); `main_only` parts run on rank 0 alone."
+    main_only = False
+    def on_train_begin(self, trainer): pass
+    def on_step_end(self, trainer, metrics: dict): pass
+    def on_eval(self, trainer, metrics: dict): pass
+    def on_train_end(self, trainer): pass
+
+# %% ../nbs/08_train.ipynb #8c1b2d74
+class Evaluation(Callback):
+    "The validation loss every `eval_interval` steps and at the last step, told to every part (`on_eval`)."
+    def on_step_end(self, t, m):
+        if t.step % t.cfg.eval_interval and t.step != t.plan.max_steps: return
+        t.last_eval = t.evaluate()
+        t.emit("on_eval", t.last_eval)
+        t.say(f"step {t.step}: val loss {t.last_eval['val_loss']:.3f}, bits/byte {t.last_eval['val_bpb'] or float('nan'):.3f}")
+
+# %% ../nbs/08_train.ipynb #8c1b2d77
+class Checkpoints(Callback):
+    "A checkpoint every `ckpt_interval` steps and at the last; one that falls in a run of bad steps waits for the next good step."
+    def __init__(self): self.due = False
+    def on_step_end(self, t, m):
+        self.due = self.due or t.step % t.cfg.ckpt_interval == 0 or t.step == t.plan.max_steps
+        if self.due and t.bad_steps == 0: t.save(); self.due = False
+
+# %% ../nbs/08_train.ipynb #46dcf0e1
+class TrainingStopped(RuntimeError): "The run cannot go on (losses or gradients that are not finite); the message says what to do."
+
+class RunInterrupted(KeyboardInterrupt):
+    "A signal (Ctrl-C's SIGINT, or SIGTERM from a scheduler) stopped the run; `exit_code` is 128 + the signal's number."
+    def __init__(self, signum: int, step: int | None = None, checkpoint: Path | None = None):
+        self.signum, self.step, self.checkpoint = signum, step, checkpoint
+        name = signal.Signals(signum).name
+        if checkpoint: msg = f"stopped by {name} at step {step}: saved {checkpoint}; continue with --resume"
+        else: msg = f"stopped by {name}" + (f" at step {step}" if step else "") + ", before anything new was saved"
+        super().__init__(msg)
+    @property
+    def exit_code(self) -> int: return 128 + self.signum
+
+# %% ../nbs/08_train.ipynb #8c1b2d80
+class Signals(Callback):
+    "SIGINT and SIGTERM: in the loop, finish the step, save and stop (every process at the same step); elsewhere, stop at once."
+    def __init__(self): self.received, self.in_loop, self.depth, self.previous = None, False, 0, {}
+
+    def install(self, t):
+        "Handle the two signals until `uninstall` (calls nest; Python runs handlers in the main thread only)."
+        if self.depth == 0 and _main_thread():
+            def handler(signum, frame):
+                if self.in_loop and self.received is None: self.received = signum      # at the end of this step
+                else: raise RunInterrupted(signum, t.step)                              # outside the loop, or a second one
+            self.previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        self.depth += 1
+
+    def uninstall(self):
+        self.depth -= 1
+        if self.depth == 0:
+            for s, h in self.previous.items(): signal.signal(s, h)
+            self.previous = {}
+
+    @contextlib.contextmanager
+    def installed(self, t):
+        "The handlers, for the duration of a block (set-up, or a whole command)."
+        self.install(t)
+        try: yield
+        finally: self.uninstall()
+
+    def on_train_begin(self, t): self.install(t); self.in_loop = True
+    def on_train_end(self, t): self.in_loop = False; self.uninstall()
+
+    def on_step_end(self, t, m):
+        sig = self.received
+        if t.dist.enabled: sig = int(all_reduce_max(float(sig or 0), t.dist)) or None      # one process's signal stops all
+        if not sig: return
+        self.in_loop = False
+        just_saved = t.last_checkpoint is not None and t.last_checkpoint.name == f"ckpt-{t.step:07d}.pt"
+        raise RunInterrupted(sig, t.step, t.last_checkpoint if just_saved else t.save() if t.bad_steps == 0 else None)
+
+def _main_thread() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+# %% ../nbs/08_train.ipynb #8c1b2d83
+REFIT_EVERY = 20                  # steps between the time budget's refits
+
+def refit_length(plan: Plan, done: int, steps: int) -> Plan:
+    "A plan of `steps` steps, `done` of them taken; at the first refit a warm-up longer than half the run is cut to half of it."
+    warmup = plan.warmup_steps
+    if done == REFIT_EVERY and not plan.fitted and warmup > steps // 2: warmup = max(REFIT_EVERY, steps // 2)
+    return replace(plan, max_steps=steps, warmup_steps=warmup)
+
+def final_eval_seconds(c: TrainConfig, micro_step_s: float, eval_bs: int, micro: int) -> float:
+    "About how long the closing evaluation takes: `eval_batches` forward passes, a forward pass a third of a training micro-step."
+    return c.eval_batches * micro_step_s * eval_bs / (3 * micro)
+
+# %% ../nbs/08_train.ipynb #8c1b2d84
+class TimeBudget(Callback):
+    "Under a time budget, every 20 steps of a fresh run: a new plan whose length fits what is left, at the pace so far."
+    def on_train_begin(self, t): self.t0, self.fresh, self.said = time.time(), t.step == 0, None
+    def on_step_end(self, t, m):
+        if not (t.cfg.time_budget and self.fresh) or t.step % REFIT_EVERY or t.step >= t.plan.max_steps: return
+        per_step = (time.time() - self.t0) / t.step                  # evaluations and checkpoints so far included
+        closing = final_eval_seconds(t.cfg, per_step / t.plan.accum, t.plan.eval_batch, t.plan.micro_batch)
+        left = t.cfg.time_budget * 60 - (time.time() - t.started) - closing
+        steps = t.step + max(1, int(left / per_step))
+        if t.dist.enabled: steps = int(all_reduce_max(float(steps), t.dist))    # every process stops at the same step
+        before, plan = t.plan, refit_length(t.plan, t.step, steps)
+        if plan == before: return
+        t.replan(plan)
+        if self.said is None or abs(steps - self.said) > 0.1 * self.said:       # said once, and again when the pace changed
+            self.said = steps
+            cut = f", warm-up {plan.warmup_steps} steps" if plan.warmup_steps != before.warmup_steps else ""
+            t.say(f"time budget {t.cfg.time_budget} min: {per_step * 1e3:.0f} ms/step → {steps} steps{cut}")
+
+# %% ../nbs/08_train.ipynb #8c1b2d87
+class ProgressBar(Callback):
+    "A bar over the plan's steps — its total follows a refitted plan — with the loss and tokens/s beside it."
+    main_only = True
+    def on_train_begin(self, t):
+        self.bar = progress_bar(total=t.plan.max_steps, initial=t.step, desc="training", unit="step", show=t.progress,
+                                dynamic_ncols=True)
+    def on_step_end(self, t, m):
+        if self.bar.total != t.plan.max_steps: self.bar.total = t.plan.max_steps; self.bar.refresh()
+        self.bar.update(1); self.bar.set_postfix(loss=f"{m['loss']:.3f}", tok_s=f"{m['tokens_per_s']:,.0f}")
+    def on_train_end(self, t): self.bar.close()
+
+class FolderLock(Callback):
+    "The run folder's lock, held while the loop runs (taken back if an earlier `fit()` released it) and released at its end."
+    main_only = True
+    def on_train_begin(self, t):
+        if not t.folder.locked: t.folder.lock()
+    def on_train_end(self, t): t.folder.unlock()
+
+# %% ../nbs/08_train.ipynb #8c1b2d90
+def _logged(t, m) -> bool:
+    "Is this step one that the loggers record (every `log_interval` steps, and the last)?"
+    return m["step"] % t.cfg.log_interval == 0 or m["step"] == t.plan.max_steps
+
+def _metric_records(path: Path) -> list[dict]:
+    "The records of a metrics file; a line cut short by a crash (the last one) is skipped."
+    out = []
+    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+        try: m = json.loads(line)
+        except ValueError: continue
+        if isinstance(m, dict) and isinstance(m.get("step"), int): out.append(m)
+    return out
+
+class MetricsLogger(Callback):
+    "Every logged step's and every evaluation's record, appended to `metrics.jsonl` in the run folder (flushed: a crash loses none)."
+    main_only = True
+    def on_train_begin(self, t):
+        path = t.folder.claim("metrics.jsonl")
+        if t.resumed_from and path.exists():          # steps after the checkpoint are done again: drop their old records
+            atomic_write(path, "".join(json.dumps(m) + "\n" for m in _metric_records(path) if m["step"] <= t.step))
+        self.f = open(path, "a")
+        if t.resumed_from:
+            self._write({"step": t.step, "event": "resume", "checkpoint": t.resumed_from.name,
+                         "changed": {k: list(v) for k, v in t.changes.items()}})
+    def _write(self, m): self.f.write(json.dumps(m) + "\n"); self.f.flush()
+    def on_step_end(self, t, m):
+        if _logged(t, m): self._write(m)
+    def on_eval(self, t, m): self._write(m)
+    def on_train_end(self, t): self.f.close()
+
+# %% ../nbs/08_train.ipynb #8c1b2d91
+def read_metrics(run_dir) -> tuple[list[dict], list[dict]]:
+    "Training and evaluation records of a run, from its metrics.jsonl (the last record of each step wins; events left out)."
+    train, evals = {}, {}
+    for m in _metric_records(Path(run_dir) / "metrics.jsonl"):
+        if "event" in m: continue
+        (evals if "val_loss" in m else train)[m["step"]] = m
+    return [train[k] for k in sorted(train)], [evals[k] for k in sorted(evals)]
+
+def plot_run(run_dir, ax=None):
+    "Training and validation loss of a (finished or running) run."
+    import matplotlib.pyplot as plt
+    train, evals = read_metrics(run_dir)
+    ax = ax or plt.subplots(figsize=(6, 3))[1]
+    ax.plot([m["step"] for m in train], [m["loss"] for m in train], label="train", alpha=0.8)
+    if evals: ax.plot([m["step"] for m in evals], [m["val_loss"] for m in evals], "o-", label="validation")
+    ax.set_xlabel("step"); ax.set_ylabel("loss (nats/token)"); ax.legend(); ax.set_title(str(run_dir))
+    return ax
+
+# %% ../nbs/08_train.ipynb #8c1b2d94
+class LiveLossWidget(Callback):
+    "Train and validation loss curves, redrawn in the notebook every `every` steps while training runs."
+    def __init__(self, every: int = 10):
+        import ipywidgets as W
+        self.every, self.train, self.val = every, [], []
+        self.image = W.Image(format="png"); self.image.add_class("live-loss")
+        self.label = W.HTML("waiting for the first step…")
+        self.box = W.VBox([self.label, self.image]); self.box.add_class("live-loss-widget")
+        self.n_draws = 0
+    def _draw(self):
+        fig = agg_figure((6, 3)); ax = fig.add_subplot()
+        if self.train: ax.plot(*zip(*self.train), label="train")
+        if self.val: ax.plot(*zip(*self.val), "o-", label="validation")
+        ax.set_xlabel("step"); ax.set_ylabel("loss"); ax.legend()
+        self.image.value = figure_png(fig)
+        self.n_draws += 1
+    def on_step_end(self, t, m):
+        self.train.append((m["step"], m["loss"]))
+        self.label.value = f"step {m['step']}/{t.plan.max_steps} · loss {m['loss']:.3f} · {m['tokens_per_s']:,.0f} tokens/s"
+        if m["step"] % self.every == 0: self._draw()
+    def on_eval(self, t, m):
+        self.val.append((m["step"], m["val_loss"])); self._draw()
+    def _ipython_display_(self): show_widget(self.box)
+
+# %% ../nbs/08_train.ipynb #a1b2c3d5
+def _scalars(m: dict) -> dict:
+    "The finite numbers of a metrics record, without its step."
+    return {k: float(v) for k, v in m.items() if k != "step" and isinstance(v, (int, float)) and math.isfinite(v)}
+
+class TensorBoardLogger(Callback):
+    "Scalars to TensorBoard, in the run folder's `tb/` (or `log_dir`)."
+    main_only = True
+    def __init__(self, log_dir: str | None = None): self.log_dir = log_dir
+    def on_train_begin(self, t):
+        try: from torch.utils.tensorboard import SummaryWriter
+        except ImportError: raise ImportError("the TensorBoard logger needs the tensorboard package: pip install tensorboard") from None
+        d = Path(self.log_dir) if self.log_dir else t.folder.claim_dir("tb")
+        before = set(d.rglob("*"))
+        self.writer = SummaryWriter(str(d))
+        if not self.log_dir: t.folder.record(*(p for p in set(d.rglob("*")) - before if p.is_file()))   # its event file is the run's
+    def _write(self, prefix, m):
+        for k, v in _scalars(m).items(): self.writer.add_scalar(f"{prefix}/{k}", v, m["step"])
+    def on_step_end(self, t, m):
+        if _logged(t, m): self._write("train", m)
+    def on_eval(self, t, m): self._write("val", m); self.writer.flush()
+    def on_train_end(self, t): self.writer.close()
+
+# %% ../nbs/08_train.ipynb #8c1b2d96
+class WandbLogger(Callback):
+    "Metrics, request and plan to Weights & Biases; a resumed run continues the same W&B run (its id is kept in the run folder)."
+    main_only = True
+    def __init__(self, project: str = "pretrain_nb", **init_kwargs): self.project, self.init_kwargs = project, init_kwargs
+    def on_train_begin(self, t):
+        try: import wandb
+        except ImportError: raise ImportError("the W&B logger needs the wandb package: pip install wandb (then wandb login, "
+                                              "or set WANDB_MODE=offline)") from None
+        out = Path(t.cfg.out); id_file = t.folder.claim("wandb-id")
+        run_id = id_file.read_text().strip() if id_file.exists() else wandb.util.generate_id()
+        atomic_write(id_file, run_id + "\n")
+        self.dir = t.folder.claim_dir("wandb")
+        self.run = wandb.init(project=self.project, name=out.name, id=run_id, resume="allow", dir=str(out),
+                              config={**asdict(t.cfg), "plan": plan_dict(t.plan)}, **self.init_kwargs)
+    def on_step_end(self, t, m):
+        if _logged(t, m): self.run.log({f"train/{k}": v for k, v in _scalars(m).items()}, step=m["step"])
+    def on_eval(self, t, m): self.run.log({f"val/{k}": v for k, v in _scalars(m).items()}, step=m["step"])
+    def on_train_end(self, t):
+        self.run.finish()
+        if t.folder.owns("wandb/"): t.folder.record(*(p for p in self.dir.rglob("*") if p.is_file()))   # W&B's files, in our folder
+
+LOGGERS = {"tensorboard": TensorBoardLogger, "wandb": WandbLogger}
+
+def make_loggers(names: str) -> list[Callback]:
+    "Parts for a comma-separated list of logger names."
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in LOGGERS]
+    if unknown: raise BadInput(f"unknown logger(s) {unknown}; choose from {sorted(LOGGERS)}")
+    return [LOGGERS[n]() for n in wanted]
 
 # %% ../nbs/08_train.ipynb #f1d516e4
 CKPT_FORMAT, CKPT_VERSION = "pretrain_nb-checkpoint", 2          # version 2: a checksum travels inside every checkpoint
@@ -285,6 +819,7 @@ def _set_rng_state(s: dict):
     torch.set_rng_state(s["torch"])
     if s.get("cuda") and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
+# %% ../nbs/08_train.ipynb #8c1b2da2
 def _tree_map(fn, obj):
     "Apply `fn` to every tensor in a nested dict/list/tuple."
     if isinstance(obj, torch.Tensor): return fn(obj)
@@ -312,10 +847,11 @@ def state_checksum(state) -> str:
     walk(state)
     return "sha256:" + h.hexdigest()
 
+# %% ../nbs/08_train.ipynb #8c1b2da4
 def save_checkpoint(out: str | os.PathLike | OwnedFolder, state: dict, keep: int = 2) -> Path:
     "Write `state` and its checksum as `ckpt-STEP.pt` atomically, point `latest` at it, keep the newest `keep` checkpoints."
     folder = out if isinstance(out, OwnedFolder) else OwnedFolder(out).open()
-    state = _tree_map(lambda t: t.detach().cpu(), {"format": CKPT_FORMAT, "version": CKPT_VERSION, **state})   # one copy, hashed and written
+    state = _tree_map(lambda t: t.detach().cpu(), {"format": CKPT_FORMAT, "version": CKPT_VERSION, **state})   # hashed, written
     state["checksum"] = state_checksum(state)
     path = atomic_write(folder.claim(f"ckpt-{state['step']:07d}.pt"), lambda f: torch.save(state, f))
     atomic_write(folder.claim("latest"), path.name + "\n")                # only now does the run point at the new one
@@ -326,7 +862,8 @@ def _read_checkpoint(p: Path) -> dict:
     "A checkpoint file's contents, on the CPU, its checksum verified."
     try: state = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise BadInput(f"{p} is damaged or not a checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''})") from None
+        first = str(e).splitlines()[0][:100] if str(e) else ""
+        raise BadInput(f"{p} is damaged or not a checkpoint ({type(e).__name__}: {first})") from None
     if not isinstance(state, dict) or state.get("format") != CKPT_FORMAT: raise BadInput(f"{p} is not a pretrain_nb training checkpoint")
     if not isinstance(state.get("version"), int) or state["version"] > CKPT_VERSION:
         raise BadInput(f"{p} has checkpoint format version {state.get('version')!r}, newer than this pretrain_nb reads "
@@ -337,6 +874,7 @@ def _read_checkpoint(p: Path) -> dict:
         raise BadInput(f"{p} is damaged: its contents do not match the checksum written with it")
     return state
 
+# %% ../nbs/08_train.ipynb #8c1b2da6
 def _previous_good(bad: Path) -> tuple[Path, int] | None:
     "The newest other checkpoint next to `bad` that loads and verifies."
     for q in sorted(bad.parent.glob("ckpt-*.pt"), reverse=True):
@@ -375,13 +913,14 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
         raise _damaged(p, str(e)) from None
     return state if dev.type == "cpu" else _tree_map(lambda t: t.to(dev), state)
 
+# %% ../nbs/08_train.ipynb #8c1b2da8
 def model_from_checkpoint(state: dict, where: str = "the checkpoint") -> GPT:
-    "The GPT a checkpoint describes, with its weights; a `model_config` that does not fit the weights is refused before any memory is allocated."
+    "The GPT a checkpoint describes, with its weights; a `model_config` that does not fit them is refused before any allocation."
     mc = state.get("model_config")
     if not isinstance(mc, dict): raise BadInput(f"{where} has no model_config")
     try: config = GPTConfig(**mc)
     except (TypeError, ValueError) as e: raise BadInput(f"{where} has an invalid model_config ({e})") from None
-    with torch.device("meta"): want = {k: tuple(v.shape) for k, v in GPT(config).state_dict().items()}   # shapes only, no memory
+    with torch.device("meta"): want = {k: tuple(v.shape) for k, v in GPT(config).state_dict().items()}   # shapes, no memory
     weights = state.get("model")
     got = {k: tuple(v.shape) for k, v in weights.items() if isinstance(v, torch.Tensor)} if isinstance(weights, dict) else {}
     if want != got:
@@ -392,100 +931,108 @@ def model_from_checkpoint(state: dict, where: str = "the checkpoint") -> GPT:
     model.load_state_dict(weights)
     return model
 
+# %% ../nbs/08_train.ipynb #06fad721
+@patch
+def checkpoint_state(self: Trainer) -> dict:
+    "What a checkpoint holds: weights, optimizer, loader, random generators, counters, request, plan and tokenizer."
+    if self.plan.parallel == "fsdp":                                   # gather the shards into whole tensors (all ranks take part)
+        from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict, StateDictOptions
+        o = StateDictOptions(full_state_dict=True, cpu_offload=True)
+        model_sd, opt_sd = get_model_state_dict(self.model, options=o), get_optimizer_state_dict(self.model, self.opt, options=o)
+    else: model_sd, opt_sd = self.model.state_dict(), self.opt.state_dict()
+    return {"step": self.step, "model": model_sd, "optimizer": opt_sd, "parallel": self.plan.parallel,
+            "loader": self.loader.state_dict(), "rng": _rng_state(), "config": asdict(self.cfg), "plan": plan_dict(self.plan),
+            "model_config": asdict(self.plan.model), "tokenizer": self.tok.dumps(),
+            "scaler": self.scaler.state_dict() if self.scaler else None, "skipped": self.skipped}
 
-# %% ../nbs/08_train.ipynb #f17db724
-class Callback:
-    "Hooks the Trainer calls; override what you need."
-    def on_train_begin(self, trainer): pass
-    def on_step_end(self, trainer, metrics: dict): pass
-    def on_eval(self, trainer, metrics: dict): pass
-    def on_train_end(self, trainer): pass
+@patch
+def save(self: Trainer) -> Path | None:
+    "A checkpoint of the run, written by rank 0 (barriers keep the other ranks in step); never of weights that are not finite."
+    if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+        raise TrainingStopped(self.stop_advice("the weights are no longer finite"))
+    barrier(self.dist)
+    state = self.checkpoint_state()
+    path = save_checkpoint(self.folder, state) if self.dist.is_main else None
+    barrier(self.dist)
+    self.last_checkpoint = path or self.last_checkpoint
+    return path
 
-def _logged(trainer, m) -> bool:
-    "Is this step one that the loggers record (every `log_interval` steps, and the last)?"
-    return m["step"] % trainer.cfg.log_interval == 0 or m["step"] == trainer.cfg.max_steps
+# %% ../nbs/08_train.ipynb #8c1b2dab
+@patch
+def restore(self: Trainer, s: dict, path: Path):
+    "Optimizer, loader, random generators and counters from checkpoint `s` (its weights went into the model before wrapping)."
+    if s.get("parallel") == "fsdp":            # full optimizer state keyed by parameter name: loads at any world size
+        from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict, StateDictOptions
+        set_optimizer_state_dict(self.model, self.opt, s["optimizer"], options=StateDictOptions(full_state_dict=True))
+    elif self.plan.parallel == "fsdp":
+        raise BadInput("this checkpoint was written without FSDP2 (its optimizer state is keyed by position); "
+                       "resume it without --parallel fsdp")
+    else: self.opt.load_state_dict(s["optimizer"])
+    for g in self.opt.param_groups:                                   # what a resume may change
+        g["betas"] = (self.cfg.beta1, self.cfg.beta2)
+        if g["weight_decay"]: g["weight_decay"] = self.cfg.weight_decay     # the no-decay group (biases, gains) stays at 0
+    self.loader.load_state_dict(s["loader"]); _set_rng_state(s["rng"])
+    if self.scaler and s.get("scaler"): self.scaler.load_state_dict(s["scaler"])
+    self.step, self.skipped, self.resumed_from, self.last_checkpoint = s["step"], s.get("skipped", 0), path, path
+    if self.dist.is_main:                                             # checkpoints after this one belong to an abandoned future
+        later = [r for r in self.folder.files() if _CKPT_NAME.fullmatch(r) and r > path.name]
+        for r in later: self.folder.forget(r)
+        if later or (Path(self.cfg.out) / "latest").read_text().strip() != path.name:
+            atomic_write(self.folder.claim("latest"), path.name + "\n")
+    self.say(f"resumed from step {self.step}")
 
-def _metric_records(path: Path) -> list[dict]:
-    "The records of a metrics file; a line cut short by a crash (the last one) is skipped."
-    out = []
-    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
-        try: m = json.loads(line)
-        except ValueError: continue
-        if isinstance(m, dict) and isinstance(m.get("step"), int): out.append(m)
-    return out
+# %% ../nbs/08_train.ipynb #f92871f9
+@patch
+def setup(self: Trainer, resume: bool | str = False, force: bool = False) -> Trainer:
+    "Everything `fit` needs: the process group, the run folder and tokens, the plan, the model and optimizer, a checkpoint's state."
+    with self.signals.installed(self):
+        self.dist, self.device = setup_distributed(self.device)
+        ckpt, path = self.open_run(resume, force)
+        self.plan = self.make_plan(ckpt)
+        self.build(ckpt)
+        if ckpt is not None: self.restore(ckpt, path)
+        if self.dist.is_main: self.commit()
+        self.say(self.plan.summary(self.stats["train"]["tokens"]))
+        self.warn_if_memorising()
+    return self
 
-class MetricsLogger(Callback):
-    "Append every metrics record to `metrics.jsonl` in the run folder (flushed, so a crash loses nothing logged)."
-    main_only = True                                   # under torchrun, rank 0 alone writes
-    def on_train_begin(self, trainer):
-        path = trainer.folder.claim("metrics.jsonl")
-        if trainer.resumed_from and path.exists():     # steps after the checkpoint are done again: drop their old records
-            kept = [m for m in _metric_records(path) if m["step"] <= trainer.step]
-            atomic_write(path, "".join(json.dumps(m) + "\n" for m in kept))
-        self.f = open(path, "a")
-        if trainer.resumed_from:
-            self._write({"step": trainer.step, "event": "resume", "checkpoint": trainer.resumed_from.name,
-                         "changed": {k: list(v) for k, v in trainer.changes.items()}})
-    def _write(self, m): self.f.write(json.dumps(m) + "\n"); self.f.flush()
-    def on_step_end(self, trainer, m):
-        if _logged(trainer, m): self._write(m)
-    def on_eval(self, trainer, m): self._write(m)
-    def on_train_end(self, trainer): self.f.close()
+# %% ../nbs/08_train.ipynb #ee243c28
+@patch
+def open_folder(self: Trainer, resume: bool | str, force: bool) -> Path | None:
+    "Lock the run folder and decide what happens to what it holds; returns the checkpoint to resume from."
+    out = Path(self.cfg.out)
+    self.folder = OwnedFolder(out).open(legacy=_legacy_run)           # refuses a folder of other files; one writer at a time
+    started = self.folder.owns("config.json") and (out / "config.json").is_file()
+    if resume:
+        if not (out / "latest").is_file():
+            raise NotFound(f"--resume: {out} holds no checkpoint to resume; " +
+                           ("its run stopped before saving one, so run the command again without --resume" if started
+                            else "train without --resume first"))
+        ckpt = find_checkpoint(out) if not isinstance(resume, str) else Path(resume) if Path(resume).parent != Path(".") else out / resume
+        if not ckpt.is_file() or ckpt.resolve().parent != out.resolve():
+            raise NotFound(f"--resume {resume}: no checkpoint of that name in {out}")
+        self.check_resume(saved_config(out) if started else {})
+        return ckpt
+    if started and (out / "latest").is_file() and not force:
+        allowed, refused = config_changes(saved_config(out), self.cfg)
+        what = "the same settings" if not allowed and not refused else "other settings (" + ", ".join(
+            f"{k}={a!r}" for k, (a, b) in {**refused, **allowed}.items()) + ")"
+        raise BadInput(f"{out} already holds a run with {what}; continue it with --resume, start it over with --force "
+                       f"(deletes that run's checkpoints and metrics, nothing else), or choose another --out")
+    if started and not force: self.say(f"{out}: the run there stopped before its first checkpoint; starting it again")
+    self.folder.clear(keep=("tokenizer.json", "data/"))              # the tokenizer and shards are reused if they still match
+    return None
 
-def read_metrics(run_dir) -> tuple[list[dict], list[dict]]:
-    "Training and evaluation records of a run, from its metrics.jsonl (the last record of each step wins; events are left out)."
-    train, evals = {}, {}
-    for m in _metric_records(Path(run_dir) / "metrics.jsonl"):
-        if "event" in m: continue
-        (evals if "val_loss" in m else train)[m["step"]] = m
-    return [train[k] for k in sorted(train)], [evals[k] for k in sorted(evals)]
-
-def plot_run(run_dir, ax=None):
-    "Training and validation loss of a (finished or running) run."
-    import matplotlib.pyplot as plt
-    train, evals = read_metrics(run_dir)
-    ax = ax or plt.subplots(figsize=(6, 3))[1]
-    ax.plot([m["step"] for m in train], [m["loss"] for m in train], label="train", alpha=0.8)
-    if evals: ax.plot([m["step"] for m in evals], [m["val_loss"] for m in evals], "o-", label="validation")
-    ax.set_xlabel("step"); ax.set_ylabel("loss (nats/token)"); ax.legend(); ax.set_title(str(run_dir))
-    return ax
-class LiveLossWidget(Callback):
-    "Train and validation loss curves, redrawn in the notebook every `every` steps while training runs."
-    def __init__(self, every: int = 10):
-        import ipywidgets as W
-        self.every, self.train, self.val = every, [], []
-        self.image = W.Image(format="png"); self.image.add_class("live-loss")
-        self.label = W.HTML("waiting for the first step…")
-        self.box = W.VBox([self.label, self.image]); self.box.add_class("live-loss-widget")
-        self.n_draws = 0
-    def _draw(self, trainer):
-        fig = agg_figure((6, 3)); ax = fig.add_subplot()
-        if self.train: ax.plot(*zip(*self.train), label="train")
-        if self.val: ax.plot(*zip(*self.val), "o-", label="validation")
-        ax.set_xlabel("step"); ax.set_ylabel("loss"); ax.legend()
-        self.image.value = figure_png(fig)
-        self.n_draws += 1
-    def on_step_end(self, trainer, m):
-        self.train.append((m["step"], m["loss"]))
-        self.label.value = f"step {m['step']}/{trainer.cfg.max_steps} · loss {m['loss']:.3f} · {m['tokens_per_s']:,.0f} tokens/s"
-        if m["step"] % self.every == 0: self._draw(trainer)
-    def on_eval(self, trainer, m):
-        self.val.append((m["step"], m["val_loss"])); self._draw(trainer)
-    def _ipython_display_(self): show_widget(self.box)
-
-# %% ../nbs/08_train.ipynb #46dcf0e1
-class TrainingStopped(RuntimeError): "The run cannot go on (losses or gradients that are not finite); the message says what to do."
-
-class RunInterrupted(KeyboardInterrupt):
-    "A signal (Ctrl-C's SIGINT, or SIGTERM from a scheduler) stopped the run; `exit_code` is 128 + the signal's number."
-    def __init__(self, signum: int, step: int | None = None, checkpoint: Path | None = None, out: str | None = None):
-        self.signum, self.step, self.checkpoint = signum, step, checkpoint
-        name = signal.Signals(signum).name
-        if checkpoint: msg = f"stopped by {name} at step {step}: saved {checkpoint}; continue with --resume"
-        else: msg = f"stopped by {name}" + (f" at step {step}" if step else "") + ", before anything new was saved"
-        super().__init__(msg)
-    @property
-    def exit_code(self) -> int: return 128 + self.signum
+@patch
+def check_resume(self: Trainer, saved: dict):
+    "Refuse a resume that would change what has been computed; note the changes it may make (learning rate, length, …)."
+    allowed, refused = config_changes(saved, self.cfg)
+    if refused:
+        raise BadInput(f"{self.cfg.out} holds a run with other settings that --resume cannot change: " +
+                       ", ".join(f"{k}={a!r} (now {b!r})" for k, (a, b) in refused.items()) +
+                       "; resume with the run's settings (--resume alone reads them), start over with --force, or choose another --out")
+    self.changes = allowed
+    if allowed: self.say("resuming with changed settings: " + ", ".join(f"{k} {a!r} → {b!r}" for k, (a, b) in allowed.items()))
 
 def _legacy_run(folder: Path) -> list[str] | None:
     "The files of a run folder written before run folders had a manifest (a config.json, a `latest` and its checkpoint), or None."
@@ -496,461 +1043,157 @@ def _legacy_run(folder: Path) -> list[str] | None:
     names = ["config.json", "latest", "metrics.jsonl", "tokenizer.json", "wandb-id"] + [p.name for p in folder.glob("ckpt-*.pt")]
     return [n for n in names if (folder / n).exists()] + (["data/"] if (folder / "data" / "meta.json").is_file() else [])
 
-def plan_batches(global_batch: int, micro: int, world: int) -> tuple[int, int]:
-    "Split a global batch of sequences over `world` processes: (micro-batch per process, micro-batches per step), the micro-batch at most `micro`."
-    if global_batch % world:
-        raise BadInput(f"the global batch of {global_batch} sequences cannot be split evenly over {world} processes; "
-                       f"choose a batch that {world} divides")
-    per_process = global_batch // world
-    m = max(d for d in range(1, min(micro, per_process) + 1) if per_process % d == 0)    # the largest micro-batch that divides
-    return m, per_process // m
+# %% ../nbs/08_train.ipynb #8c1b2db3
+@patch
+def open_run(self: Trainer, resume: bool | str, force: bool) -> tuple[dict | None, Path | None]:
+    "Rank 0 opens the folder and prepares the tokens, the others wait and read them; returns the checkpoint to resume, and its path."
+    out, ckpt, path = Path(self.cfg.out), None, None
+    if self.dist.is_main:
+        path = self.open_folder(resume, force)
+        ckpt = load_checkpoint(path) if path else None
+        self.prepare_data(ckpt["tokenizer"] if ckpt else None)
+    barrier(self.dist)
+    if not self.dist.is_main:
+        self.tok = load_tokenizer(out / "tokenizer.json")
+        path = (out / resume if isinstance(resume, str) else find_checkpoint(out)) if resume else None
+        ckpt = load_checkpoint(path) if path else None
+    self.data_dir = Path(self.cfg.data) if is_prepared(self.cfg.data) else out / "data"
+    self.stats = corpus_stats(self.data_dir)
+    return ckpt, path
 
-# %% ../nbs/08_train.ipynb #7e2bc824
-class _Step:
-    "The step: the learning rate of the moment, micro-batches under autocast, the non-finite guard, clipping, the update; and the evaluation."
-    def lr_at(self, step: int) -> float:
-        c = self.cfg
-        min_lr = c.min_lr if c.min_lr is not None else c.lr / 10
-        f = cosine_lr if c.schedule == "cosine" else wsd_lr
-        return f(step, c.lr, c.max_steps, min(c.warmup_steps, c.max_steps // 2), min_lr=min_lr)
+# %% ../nbs/08_train.ipynb #8c1b2db4
+@patch
+def prepare_data(self: Trainer, ckpt_tokenizer: str | None = None):
+    "Rank 0: the tokenizer (the checkpoint's; reused while data and settings match; else trained) and the token shards."
+    cfg, tok_path = self.cfg, Path(self.cfg.out) / "tokenizer.json"
+    if is_prepared(cfg.data):                                         # shards `pretrain_nb prepare` wrote: used as they are
+        self.tok = load_tokenizer(Path(cfg.data) / read_prepared(cfg.data)["tokenizer_file"])
+        self.say(f"using the token shards in {cfg.data} (tokenizer: {self.tok.vocab_size} tokens)")
+    else:
+        source = cfg.data
+        if not cfg.streaming:                                         # small enough to load: split by a seeded permutation
+            with datasets_progress(self.progress): source = split_corpus(load_corpus(cfg.data, cfg.text_field), cfg.val_fraction, cfg.seed)
+        key = {"source": describe_source(cfg.data, cfg.data_config), "text_field": cfg.text_field, "val_fraction": cfg.val_fraction,
+               "seed": cfg.seed, "tokenizer": cfg.tokenizer, "vocab_size": cfg.vocab_size, "sample": cfg.tokenizer_sample}
+        if ckpt_tokenizer is not None: self.tok = Tokenizer.loads(ckpt_tokenizer, "the checkpoint's tokenizer")
+        elif self.folder.read().get("tokenizer_key") == key and self.folder.owns("tokenizer.json") and tok_path.is_file():
+            self.tok = load_tokenizer(tok_path)
+        else: self.tok = self.train_tokenizer(source)
+        self.folder.update(tokenizer_key=key)
+        with datasets_progress(self.progress):
+            prepare(source, self.tok, self.folder.claim_dir("data"), text_field=cfg.text_field, val_fraction=cfg.val_fraction,
+                    seed=cfg.seed, progress=self.progress, config=cfg.data_config, streaming=cfg.streaming, max_tokens=cfg.max_tokens)
+    if not (tok_path.is_file() and self.folder.owns("tokenizer.json") and load_tokenizer(tok_path).fingerprint == self.tok.fingerprint):
+        self.tok.save(self.folder.claim("tokenizer.json"))
 
-    def _autocast(self):
-        import contextlib
-        if self.amp_dtype == torch.float32: return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+# %% ../nbs/08_train.ipynb #8c1b2db6
+@patch
+def train_tokenizer(self: Trainer, source) -> Tokenizer:
+    "A tokenizer trained on the start of the training text (char: on all of it, validation included)."
+    cfg, t0 = self.cfg, time.time()
+    texts = training_sample(source, cfg.text_field, cfg.val_fraction, cfg.seed, cfg.data_config, cfg.streaming,
+                            cfg.tokenizer_sample, include_validation=cfg.tokenizer == "char")
+    vocab, note = auto_vocab_size(sum(map(len, texts)), cfg.vocab_size)
+    if note and cfg.tokenizer == "bpe": self.say(f"note: {note}")
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter("always")
+        tok = BPETokenizer.train(texts, vocab, progress=self.progress) if cfg.tokenizer == "bpe" else CharTokenizer.train(texts)
+    for w in ws:                                                      # a size the user asked for stays a warning
+        if cfg.vocab_size is None: self.say(f"note: {w.message}")
+        else: warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    self.say(f"trained a {cfg.tokenizer} tokenizer with {tok.vocab_size} tokens on {human_count(sum(map(len, texts)))} "
+             f"characters in {time.time() - t0:.1f}s")
+    return tok
 
-    def train_step(self) -> dict:
-        "One optimizer step over `grad_accum` micro-batches; returns the step's metrics."
-        c, t0 = self.cfg, time.perf_counter()
-        lr = self.lr_at(self.step)
-        for g in self.opt.param_groups: g["lr"] = lr
-        total, (X, Y), m_ = 0.0, self.train_loader.next_batch(), self.micro     # this process's share of the global batch
-        for i in range(self.accum):
-            x, y = X[i * m_:(i + 1) * m_], Y[i * m_:(i + 1) * m_]
-            last = i == self.accum - 1
-            with self._no_sync(last), self._autocast(): _, loss = self.fwd(x, y)
-            loss = loss / self.accum
-            with self._no_sync(last): (self.scaler.scale(loss) if self.scaler else loss).backward()
-            total += loss.detach()
-        total = total.item()                                               # one wait for the device per step, not one per micro-batch
-        total = all_reduce_mean(total, self.dist)                          # every rank sees the global batch's loss
-        gnorm = float("nan")
-        if math.isfinite(total):
-            if self.scaler: self.scaler.unscale_(self.opt)
-            gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)   # the norm before clipping
-            gnorm = float(gnorm.full_tensor() if hasattr(gnorm, "full_tensor") else gnorm)
-        if self.scaler and math.isfinite(total):                          # fp16: an overflow is the scaler's to handle (skip, lower the scale)
-            self.scaler.step(self.opt); self.scaler.update(); self.bad_steps = 0
-        elif math.isfinite(total) and math.isfinite(gnorm):
-            self.opt.step(); self.bad_steps = 0
-        else:                                                             # skip: weights and optimizer state stay exactly as they were
-            self.bad_steps, self.skipped = self.bad_steps + 1, self.skipped + 1
-            self._bad_since = self._bad_since if self.bad_steps > 1 else self.step + 1
-        self.opt.zero_grad(set_to_none=True)
-        self.step += 1
-        dt = time.perf_counter() - t0
-        tokens = self.global_batch * self.model_config.block_size               # the global batch
-        m = {"step": self.step, "loss": total, "lr": lr, "grad_norm": gnorm, "tokens_per_s": tokens / dt,
-             "skipped_steps": self.skipped}
-        if self.peak_flops:                                                # per device: this process's tokens over its own peak
-            m["mfu"] = estimate_mfu(self.model_config, tokens / self.dist.world_size / dt, self.peak_flops)
-        if self.bad_steps >= c.max_bad_steps:
-            raise TrainingStopped(self._stop_advice(f"the loss or the gradients were not finite for {self.bad_steps} steps in a row "
-                                                    f"(steps {self._bad_since}–{self.step})"))
-        return m
+# %% ../nbs/08_train.ipynb #8c1b2db8
+@patch
+def make_plan(self: Trainer, ckpt: dict | None) -> Plan:
+    "This run's plan: fresh, fitted to a time budget, or — resuming — the saved one with what the request may change."
+    fresh = plan_run(self.cfg, self.tok.vocab_size, self.data_dir, self.device, self.dist)
+    if ckpt is not None:
+        saved = Path(self.cfg.out) / "plan.json"
+        if saved.is_file(): saved = read_plan(json.loads(saved.read_text()), str(saved))
+        else: saved = replace(fresh, model=GPTConfig(**ckpt["model_config"]))    # a run from before plans were saved
+        return resume_plan(saved, self.cfg, self.changes, fresh)
+    if not (self.cfg.time_budget and self.cfg.budget_fit != "none"): return fresh
+    if self.dist.enabled:
+        self.say("note: under torchrun the model is not fitted to the time budget (only its steps are)"); return fresh
+    return fit_to_budget(self.cfg, fresh, self.started, self.say)
 
-    def _stop_advice(self, why: str) -> str:
-        "Why the run stopped, where its last good checkpoint is, and the command that continues it with a lower learning rate."
-        lower = f"{self.cfg.lr / 10:.3g}"
-        if self.last_checkpoint:
-            return (f"{why}; stopped without saving. The last good checkpoint is {self.last_checkpoint} (step "
-                    f"{int(self.last_checkpoint.stem.split('-')[1])}); continue from it with a lower learning rate: "
-                    f"--resume --lr {lower} (or check the data near these steps)")
-        return (f"{why}; stopped before any checkpoint. Start again with a lower learning rate: --lr {lower} "
-                f"(or check the data)")
+# %% ../nbs/08_train.ipynb #8c1b2dba
+@patch
+def build(self: Trainer, ckpt: dict | None):
+    "The model (seeded: every rank starts alike), a checkpoint's weights, its wrapper, the loader and the optimizer."
+    p, c = self.plan, self.cfg
+    seed_everything(c.seed)
+    torch.use_deterministic_algorithms(self.device.type == "cpu", warn_only=True)
+    self.model = GPT(p.model).to(self.device)
+    if ckpt is not None:
+        if GPTConfig(**ckpt["model_config"]) != p.model:
+            raise BadInput("the checkpoint's model does not match this run's plan; resume with the settings it was saved with")
+        self.model.load_state_dict(ckpt["model"])
+    # the loader draws the whole global batch each step (each process its slice), whatever the world size: the data order,
+    # and so a checkpoint, do not depend on how many processes share the work
+    self.loader = TokenLoader(self.data_dir, "train", p.global_batch // p.world_size, p.model.block_size, c.loader_mode, c.seed,
+                              rank=self.dist.rank, world_size=p.world_size, device=self.device)
+    self.fwd = self.wrap(self.model)
+    self.opt = make_optimizer(self.model, p.optimizer, p.lr, (c.beta1, c.beta2), weight_decay=c.weight_decay)
+    self.scaler = torch.amp.GradScaler(self.device.type) if p.precision == "fp16" else None
+    self.peak_flops, self.peak_note = device_peak_flops(self.device, p.amp_dtype, c.peak_tflops)
+    if p.compile: self.fwd = torch.compile(self.fwd)
 
-    def _no_sync(self, last: bool):
-        "Skip DDP's gradient all-reduce on all but the last micro-batch (FSDP2: its equivalent switch)."
-        import contextlib
-        if self.parallel == "ddp" and not last: return self.fwd.no_sync()
-        if self.parallel == "fsdp": self.model.set_requires_gradient_sync(last)
-        return contextlib.nullcontext()
+@patch
+def wrap(self: Trainer, model):
+    "DDP or FSDP2 around the model when running under torchrun."
+    if self.plan.parallel == "ddp":
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        return DDP(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+    if self.plan.parallel == "fsdp":
+        from torch.distributed.fsdp import fully_shard
+        for block in model.blocks: fully_shard(block)
+        fully_shard(model)
+    return model
 
-    @torch.no_grad()
-    def evaluate(self) -> dict:
-        "Validation loss over the same `eval_batches` batches every time; perplexity and bits per byte."
-        self.model.eval()
-        split = self.dist.enabled and self.eval_bs % self.dist.world_size == 0     # each rank a slice of each batch
-        loader = TokenLoader(self.data_dir, "validation", self.eval_bs // (self.dist.world_size if split else 1),
-                             self.model_config.block_size, "random", seed=12345, rank=self.dist.rank if split else 0,
-                             world_size=self.dist.world_size if split else 1, device=self.device)
-        losses = []
-        for _ in range(self.cfg.eval_batches):
-            x, y = loader.next_batch()
-            with self._autocast(): losses.append(self.fwd(x, y)[1].item())
-        self.model.train()
-        loss = sum(losses) / len(losses)
-        if split: loss = all_reduce_mean(loss, self.dist)
-        bpt = self.stats["validation"]["bytes_per_token"]
-        return {"step": self.step, "val_loss": loss, "val_ppl": math.exp(min(loss, 50)),
-                "val_bpb": loss / (math.log(2) * bpt) if bpt else None, "elapsed_s": round(time.time() - self._t0, 2)}
+# %% ../nbs/08_train.ipynb #8c1b2dbc
+@patch
+def commit(self: Trainer):
+    "Write the request (`config.json`) and the plan (`plan.json`) to the run folder."
+    atomic_write(self.folder.claim("config.json"), json.dumps(asdict(self.cfg), indent=1) + "\n")
+    atomic_write(self.folder.claim("plan.json"), json.dumps(plan_dict(self.plan), indent=1) + "\n")
 
-# %% ../nbs/08_train.ipynb #06fad721
-class _Checkpoints:
-    "What a checkpoint holds, how a run continues from one, and when one is written."
-    def _state(self) -> dict:
-        if self.parallel == "fsdp":                                       # gather the shards into full tensors (all ranks take part)
-            from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict, StateDictOptions
-            o = StateDictOptions(full_state_dict=True, cpu_offload=True)
-            model_sd, opt_sd = get_model_state_dict(self.model, options=o), get_optimizer_state_dict(self.model, self.opt, options=o)
-        else: model_sd, opt_sd = self.model.state_dict(), self.opt.state_dict()
-        return {"step": self.step, "model": model_sd, "optimizer": opt_sd, "parallel": self.parallel,
-                "loader": self.train_loader.state_dict(), "rng": _rng_state(), "config": asdict(self.cfg),
-                "model_config": asdict(self.model_config), "tokenizer": (Path(self.cfg.out) / "tokenizer.json").read_text(),
-                "scaler": self.scaler.state_dict() if self.scaler else None, "skipped": self.skipped}
+@patch
+def replan(self: Trainer, plan: Plan):
+    "Continue with a new plan (a refit of the time budget); rank 0 commits it."
+    self.plan = plan
+    if self.dist.is_main: self.commit()
 
-    def _check_model(self, s: dict):
-        if s["model_config"] != asdict(self.model_config):
-            raise BadInput("the checkpoint's model does not match this config's model; resume with the config it was saved with")
+@patch
+def warn_if_memorising(self: Trainer):
+    "Say, once, when the plan would read the training tokens more than four times (a time budget's length is fitted later)."
+    epochs = self.plan.max_steps * self.plan.tokens_per_step / max(1, self.stats["train"]["tokens"])
+    if epochs > 4 and not self.cfg.time_budget:
+        self.say(f"note: {self.plan.max_steps:,} steps of {self.plan.tokens_per_step:,} tokens read the "
+                 f"{self.stats['train']['tokens']:,} training tokens {epochs:.0f} times: expect the model to memorise them (the "
+                 f"validation loss stops falling, then rises); a smaller model (--n-layer, --d-model), a smaller vocabulary, "
+                 f"fewer steps or more text would suit this corpus better")
 
-    def _restore(self, s: dict, path: Path):
-        "Optimizer, loader, RNG and counters from a checkpoint (the weights were loaded before wrapping)."
-        if s.get("parallel") == "fsdp":          # full optimizer state keyed by parameter name: loads at any world size
-            from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict, StateDictOptions
-            set_optimizer_state_dict(self.model, self.opt, s["optimizer"], options=StateDictOptions(full_state_dict=True))
-        elif self.parallel == "fsdp":
-            raise BadInput("this checkpoint was written without FSDP2 (its optimizer state is keyed by position); "
-                           "resume it without --parallel fsdp")
-        else: self.opt.load_state_dict(s["optimizer"])
-        for g in self.opt.param_groups:                                   # settings a resume may change
-            g["betas"] = (self.cfg.beta1, self.cfg.beta2)
-            if g["weight_decay"]: g["weight_decay"] = self.cfg.weight_decay     # the no-decay group (biases, gains) stays at 0
-        self.train_loader.load_state_dict(s["loader"]); _set_rng_state(s["rng"])
-        if self.scaler and s.get("scaler"): self.scaler.load_state_dict(s["scaler"])
-        self.step, self.skipped, self.resumed_from, self.last_checkpoint = s["step"], s.get("skipped", 0), path, path
-        if self.dist.is_main:                                             # checkpoints after this one belong to an abandoned future
-            later = [r for r in self.folder.files() if _CKPT_NAME.fullmatch(r) and r > path.name]
-            for r in later: self.folder.forget(r)
-            if later or (Path(self.cfg.out) / "latest").read_text().strip() != path.name:
-                atomic_write(self.folder.claim("latest"), path.name + "\n")
-        self._say(f"resumed from step {self.step}")
+# %% ../nbs/08_train.ipynb #8c1b2dbe
+@patch
+def close(self: Trainer, ok: bool = False):
+    "Release the run folder and leave the process group (after a good run, once every rank got here)."
+    if self.folder is not None: self.folder.unlock()
+    if not torch.distributed.is_initialized(): return
+    self.fwd = self.model                     # drop DDP's reducer (gloo's threads may reference its buckets) while the group lives
+    gc.collect()
+    if ok: barrier(self.dist)
+    teardown_distributed()
 
-    def save(self) -> Path | None:
-        "A checkpoint of the run, written by rank 0 (barriers keep the other ranks in step); never of weights that are not finite."
-        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
-            raise TrainingStopped(self._stop_advice("the weights are no longer finite"))
-        barrier(self.dist)
-        state = self._state()
-        path = save_checkpoint(self.folder, state) if self.dist.is_main else None
-        barrier(self.dist)
-        self.last_checkpoint = path or self.last_checkpoint
-        return path
-
-# %% ../nbs/08_train.ipynb #ee243c28
-class _RunFolder:
-    "The run folder: opened and locked, its earlier contents judged (resume, start over, refuse), the config committed."
-    def _open_folder(self, resume: bool | str, force: bool) -> Path | None:
-        "Lock the run folder and decide what happens to what it holds; returns the checkpoint to resume from."
-        out = Path(self.cfg.out)
-        self.folder = OwnedFolder(out).open(legacy=_legacy_run)           # refuses a folder of other files; one writer at a time
-        started = self.folder.owns("config.json") and (out / "config.json").is_file()
-        has_ckpt = (out / "latest").is_file()
-        if resume:
-            if not has_ckpt:
-                raise NotFound(f"--resume: {out} holds no checkpoint to resume; " +
-                               ("its run stopped before saving one, so run the command again without --resume" if started
-                                else "train without --resume first"))
-            ckpt = find_checkpoint(out) if not isinstance(resume, str) else Path(resume) if Path(resume).parent != Path(".") else out / resume
-            if not ckpt.is_file() or ckpt.resolve().parent != out.resolve():
-                raise NotFound(f"--resume {resume}: no checkpoint of that name in {out}")
-            self._check_resume(saved_config(out) if started else {})
-            return ckpt
-        if started and has_ckpt and not force:
-            allowed, refused = config_changes(saved_config(out), self.cfg)
-            what = "the same settings" if not allowed and not refused else "other settings (" + ", ".join(
-                f"{k}={a!r}" for k, (a, b) in {**refused, **allowed}.items()) + ")"
-            raise BadInput(f"{out} already holds a run with {what}; continue it with --resume, start it over with --force "
-                           f"(deletes that run's checkpoints and metrics, nothing else), or choose another --out")
-        if started and not force: self._say(f"{out}: the run there stopped before its first checkpoint; starting it again")
-        self.folder.clear(keep=("tokenizer.json", "data/"))              # the tokenizer and shards are reused if they still match
-        return None
-
-    def _check_resume(self, saved: dict):
-        "Refuse a resume that would change what has been computed; note the changes it may make (learning rate, length, …)."
-        if self.cfg.time_budget and saved.get("time_budget") == self.cfg.time_budget:   # what the budget fitted, not the command's
-            fit = saved.get("budget_fit", "none")
-            for k in ("max_steps", "warmup_steps", *(("n_layer", "d_model", "n_head") if "size" in fit else ()), *(("lr",) if "lr" in fit else ())):
-                if k in saved: setattr(self.cfg, k, saved[k])
-        allowed, refused = config_changes(saved, self.cfg)
-        if refused:
-            raise BadInput(f"{self.cfg.out} holds a run with other settings that --resume cannot change: " +
-                           ", ".join(f"{k}={a!r} (now {b!r})" for k, (a, b) in refused.items()) +
-                           "; resume with the run's settings (--resume alone reads them), start over with --force, or choose another --out")
-        self.changes = allowed
-        if allowed: self._say("resuming with changed settings: " + ", ".join(f"{k} {a!r} → {b!r}" for k, (a, b) in allowed.items()))
-
-    def _commit_config(self):
-        "Write config.json: from now on the folder holds a run (until then, the same command simply starts again)."
-        atomic_write(self.folder.claim("config.json"), json.dumps(asdict(self.cfg), indent=1) + "\n")
-
-# %% ../nbs/08_train.ipynb #f92871f9
-class _Setup:
-    "Everything `fit` needs: the process group, the data, the model and its optimizer, the saved state on a resume."
-    def setup(self, resume: bool | str = False, force: bool = False):
-        "Prepare everything for `fit`: the run folder, tokenizer, shards, model, optimizer — and, with `resume`, the saved state."
-        with self._signals():
-            return self._setup(resume, force)
-
-    def _setup(self, resume, force):
-        cfg = self.cfg
-        self.dist, self.device = setup_distributed(self.device)          # under torchrun: join the process group
-        main, world = self.dist.is_main, self.dist.world_size
-        self.progress = self.progress and main
-        out = Path(cfg.out)
-        ckpt_path = None
-        if main:                                                          # rank 0 owns the folder; the others wait, then read
-            ckpt_path = self._open_folder(resume, force)
-            ckpt = load_checkpoint(ckpt_path) if ckpt_path else None
-            self._prepare_data(ckpt["tokenizer"] if ckpt else None)
-        barrier(self.dist)
-        if not main:
-            self.tok = load_tokenizer(out / "tokenizer.json")
-            ckpt = load_checkpoint(out / resume if isinstance(resume, str) else out) if resume else None
-        seed_everything(cfg.seed)
-        compiled = cfg.compile == "on" or (cfg.compile == "auto" and self.device.type == "cuda")
-        torch.use_deterministic_algorithms(self.device.type == "cpu", warn_only=True)
-        self.data_dir = Path(cfg.data) if is_prepared(cfg.data) else out / "data"
-        self.stats = corpus_stats(self.data_dir)
-        mc = run_model_config(cfg)
-        vocab = -(-self.tok.vocab_size // 64) * 64                     # padded to a multiple of 64: faster matmuls
-        mc = dataclasses.replace(mc, vocab_size=vocab, dropout=cfg.dropout)
-        self.amp_dtype = {"auto": autocast_dtype(self.device), "fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[cfg.precision]
-        if cfg.time_budget and cfg.budget_fit != "none" and ckpt is None:
-            if self.dist.enabled: self._say("note: under torchrun the model is not fitted to the time budget (only its steps are)")
-            else: mc = self._fit_model_to_budget(mc); seed_everything(cfg.seed)   # the probes drew random numbers
-        self.model_config = mc
-        self.model = GPT(self.model_config).to(self.device)
-        self.threads = (cfg.threads or auto_threads(self.model.num_params(), "training")) if self.device.type == "cpu" else None
-        T = self.model_config.block_size
-        self.global_batch = cfg.batch_tokens // T if cfg.batch_tokens else cfg.batch_size * cfg.grad_accum     # sequences per step
-        self.micro, self.accum = plan_batches(self.global_batch, cfg.batch_size, world)
-        # the loader draws the whole global batch each step (each process its slice), whatever the world size: the data
-        # order, and so a checkpoint, do not depend on how many processes share the work
-        self.train_loader = TokenLoader(self.data_dir, "train", self.global_batch // world, T, cfg.loader_mode, cfg.seed,
-                                        rank=self.dist.rank, world_size=world, device=self.device)
-        n_val = TokenLoader(self.data_dir, "validation", 1, T, device=self.device).n_tokens
-        self.eval_bs = max(1, min(cfg.batch_size, (n_val - 1) // T))
-        self.parallel = None if not self.dist.enabled else ("ddp" if cfg.parallel == "auto" else cfg.parallel)
-        if ckpt is not None: self._check_model(ckpt); self.model.load_state_dict(ckpt["model"])
-        self.fwd = self._wrap(self.model)
-        self.opt = make_optimizer(self.model, cfg.optimizer, cfg.lr, (cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
-        self.scaler = torch.amp.GradScaler(self.device.type) if self.amp_dtype == torch.float16 else None
-        self.peak_flops, self.peak_note = device_peak_flops(self.device, self.amp_dtype, cfg.peak_tflops)
-        if compiled: self.fwd = torch.compile(self.fwd)
-        self.step = 0
-        if ckpt is not None: self._restore(ckpt, ckpt_path or find_checkpoint(out))
-        if main: self._commit_config()
-        return self
-
-    def _prepare_data(self, ckpt_tokenizer: str | None = None):
-        "Rank 0: the tokenizer (reused while data and settings match, trained on the data otherwise) and the token shards."
-        cfg, out = self.cfg, Path(self.cfg.out)
-        tok_path = out / "tokenizer.json"
-        if is_prepared(cfg.data):                                         # shards `pretrain_nb prepare` wrote: used as they are
-            self.tok = load_tokenizer(Path(cfg.data) / read_prepared(cfg.data)["tokenizer_file"])
-            self._say(f"using the token shards in {cfg.data} (tokenizer: {self.tok.vocab_size} tokens)")
-        else:
-            source = cfg.data
-            if not cfg.streaming:                                         # small enough to load: split by a seeded permutation
-                with datasets_progress(self.progress): source = split_corpus(load_corpus(cfg.data, cfg.text_field), cfg.val_fraction, cfg.seed)
-            key = {"source": describe_source(cfg.data, cfg.data_config), "text_field": cfg.text_field, "val_fraction": cfg.val_fraction,
-                   "seed": cfg.seed, "tokenizer": cfg.tokenizer, "vocab_size": cfg.vocab_size, "sample": cfg.tokenizer_sample}
-            if ckpt_tokenizer is not None:                                # a resumed run keeps the tokenizer it was trained with
-                self.tok = Tokenizer.loads(ckpt_tokenizer, "the checkpoint's tokenizer")
-            elif self.folder.read().get("tokenizer_key") == key and self.folder.owns("tokenizer.json") and tok_path.is_file():
-                self.tok = load_tokenizer(tok_path)
-            else:
-                t0 = time.time()
-                texts = training_sample(source, cfg.text_field, cfg.val_fraction, cfg.seed, cfg.data_config, cfg.streaming,
-                                        cfg.tokenizer_sample, include_validation=cfg.tokenizer == "char")   # char: every character the run will meet
-                vocab, note = auto_vocab_size(sum(map(len, texts)), cfg.vocab_size)
-                if note and cfg.tokenizer == "bpe": self._say(f"note: {note}")
-                with warnings.catch_warnings(record=True) as ws:
-                    warnings.simplefilter("always")
-                    self.tok = (BPETokenizer.train(texts, vocab, progress=self.progress) if cfg.tokenizer == "bpe"
-                                else CharTokenizer.train(texts))
-                for w in ws:                                              # a size the user asked for stays a warning
-                    if cfg.vocab_size is None: self._say(f"note: {w.message}")
-                    else: warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-                self._say(f"trained a {cfg.tokenizer} tokenizer with {self.tok.vocab_size} tokens on {human_count(sum(map(len, texts)))} "
-                          f"characters in {time.time() - t0:.1f}s")
-            self.folder.update(tokenizer_key=key)
-            with datasets_progress(self.progress):
-                prepare(source, self.tok, self.folder.claim_dir("data"), text_field=cfg.text_field, val_fraction=cfg.val_fraction,
-                        seed=cfg.seed, progress=self.progress, config=cfg.data_config, streaming=cfg.streaming, max_tokens=cfg.max_tokens)
-        if not (tok_path.is_file() and self.folder.owns("tokenizer.json") and load_tokenizer(tok_path).fingerprint == self.tok.fingerprint):
-            self.tok.save(self.folder.claim("tokenizer.json"))
-
-    def _wrap(self, model):
-        "DDP or FSDP2 around the model when running under torchrun."
-        if self.parallel == "ddp":
-            from torch.nn.parallel import DistributedDataParallel as DDP
-            return DDP(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
-        if self.parallel == "fsdp":
-            from torch.distributed.fsdp import fully_shard
-            for block in model.blocks: fully_shard(block)
-            fully_shard(model)
-        return model
-
-    def _say(self, msg):
-        if self.progress: tqdm.write(msg)
-
-# %% ../nbs/08_train.ipynb #abf501f5
-class Trainer(_Step, _Checkpoints, _RunFolder, _Setup):
-    "Set up a training run from a `TrainConfig`, then `fit()` it."
-    def __init__(self, cfg: TrainConfig, callbacks: list[Callback] = (), progress: bool = True, started: float | None = None):
-        self.cfg, self.progress = cfg, progress
-        self.callbacks = [MetricsLogger(), *(make_loggers(cfg.loggers) if cfg.loggers else []), *callbacks]
-        self.device = default_device() if cfg.device == "auto" else as_device(cfg.device)
-        self.should_stop, self.bad_steps, self.skipped = False, 0, 0
-        self.dist, self.parallel, self.folder, self.threads = DistInfo(), None, None, None
-        self.resumed_from, self.changes, self.last_checkpoint = None, {}, None
-        self.stop_signal, self._graceful, self._bad_since = None, False, None
-        self._t0 = started or time.time()              # the time budget counts from here (the command line: from its start)
-        self._model_fitted = False
-
-    @contextlib.contextmanager
-    def _signals(self):
-        "While training runs, SIGINT (Ctrl-C) and SIGTERM finish the step, save a checkpoint and stop; a second signal stops at once."
-        if not _main_thread() or getattr(self, "_signals_on", False): yield; return
-        def handler(signum, frame):
-            if self._graceful and self.stop_signal is None: self.stop_signal = signum     # at the next step boundary
-            else: raise RunInterrupted(signum, getattr(self, "step", None))               # outside the loop, or a second signal
-        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-        self._signals_on = True
-        try: yield
-        finally:
-            for s, h in old.items(): signal.signal(s, h)
-            self._signals_on = False
-
-    def fit(self, resume: bool | str = False, force: bool = False) -> dict:
-        "Train to `max_steps` (or the time budget); returns the final evaluation."
-        with self._signals():
-            if not hasattr(self, "model"): self._setup(resume, force)
-            with cpu_threads(self.threads): return self._fit()
-
-    def _fit(self) -> dict:
-        c = self.cfg
-        if self.dist.is_main and not self.folder.locked: self.folder.lock()    # fit() again after an earlier fit() released it
-        n = self.model.num_params()
-        T, W = self.model_config.block_size, self.dist.world_size
-        self._say(f"model: {human_count(n)} parameters, {self.model_config.n_layer} layers × {self.model_config.d_model}, "
-                  f"context {T}; device {self.device}" + (f" ({self.threads} threads)" if self.threads else "") + f"; optimizer {c.optimizer}; {human_count(self.stats['train']['tokens'])} training tokens")
-        self._say(f"batch: {self.global_batch * T:,} tokens per step = {W} process{'es' if W > 1 else ''} × {self.accum} "
-                  f"micro-batch{'es' if self.accum > 1 else ''} × {self.micro} sequences × {T} tokens" +
-                  (f"; MFU against {self.peak_note}" if self.peak_flops else ""))
-        epochs = c.max_steps * self.global_batch * T / max(1, self.stats["train"]["tokens"])
-        if epochs > 4 and not c.time_budget:                              # (a budget's length is fitted later)
-            self._say(f"note: {c.max_steps:,} steps of {self.global_batch * T:,} tokens read the {self.stats['train']['tokens']:,} training "
-                      f"tokens {epochs:.0f} times: expect the model to memorise them (the validation loss stops falling, then rises); "
-                      f"a smaller model (--n-layer, --d-model), a smaller vocabulary, fewer steps or more text would suit this corpus better")
-        callbacks = self.callbacks if self.dist.is_main else [cb for cb in self.callbacks if not getattr(cb, "main_only", False)]
-        for cb in callbacks: cb.on_train_begin(self)
-        t_start, first_step, due = time.time(), self.step, False
-        bar = progress_bar(total=c.max_steps, initial=self.step, desc="training", unit="step", show=self.progress,
-                   dynamic_ncols=True)
-        last_eval = None
-        try:
-            self._graceful = True
-            while self.step < c.max_steps and not self.should_stop:
-                m = self.train_step()
-                for cb in callbacks: cb.on_step_end(self, m)
-                bar.update(1); bar.set_postfix(loss=f"{m['loss']:.3f}", tok_s=f"{m['tokens_per_s']:,.0f}")
-                if c.time_budget and first_step == 0 and self.step % 20 == 0 and self.step < c.max_steps:
-                    self._fit_to_budget(time.time() - t_start)           # every 20 steps: the pace so far, evaluations included
-                if self.step % c.eval_interval == 0 or self.step == c.max_steps:
-                    last_eval = self.evaluate()
-                    for cb in callbacks: cb.on_eval(self, last_eval)
-                    self._say(f"step {self.step}: val loss {last_eval['val_loss']:.3f}, "
-                              f"bits/byte {last_eval['val_bpb'] or float('nan'):.3f}")
-                due = due or self.step % c.ckpt_interval == 0 or self.step == c.max_steps
-                if due and self.bad_steps == 0: self.save(); due = False     # never in the middle of a run of bad steps
-                sig = self.stop_signal
-                if self.dist.enabled: sig = int(all_reduce_max(float(sig or 0), self.dist)) or None   # one rank's signal stops all
-                if sig:
-                    self._graceful = False
-                    saved = self.last_checkpoint is not None and self.last_checkpoint.name == f"ckpt-{self.step:07d}.pt"
-                    path = self.last_checkpoint if saved else self.save() if self.bad_steps == 0 else None
-                    raise RunInterrupted(sig, self.step, path)
-        finally:
-            self._graceful = False
-            bar.close()
-            for cb in callbacks: cb.on_train_end(self)
-            if self.dist.is_main and self.folder is not None: self.folder.unlock()
-        return last_eval or {}
-
-    def default_prompt(self, n_tokens: int = 8) -> str:
-        "The start of the first validation document: a prompt in the corpus's own language (code, prose, …) for the closing sample."
-        shards = read_prepared(self.data_dir)["splits"]["validation"]["shards"]
-        ids = [int(i) for i in open_shard(self.data_dir / shards[0][0])[:64]]
-        ids = ids[:ids.index(self.tok.eot_id)] if self.tok.eot_id in ids else ids
-        return self.tok.decode(ids[:n_tokens])
-
-    def _fit_to_budget(self, elapsed: float):
-        "Every 20 steps of a fresh run: set max_steps so the whole run, its final evaluation included, ends within the time budget."
-        c, done = self.cfg, self.step
-        per_step = elapsed / done                                     # evaluations and checkpoints so far included
-        left = c.time_budget * 60 - (time.time() - self._t0) - final_eval_seconds(c, per_step / self.accum, self.eval_bs, self.micro)
-        steps = done + max(1, int(left / per_step))
-        if self.dist.enabled: steps = int(all_reduce_max(float(steps), self.dist))     # every rank stops at the same step
-        if steps == c.max_steps: return
-        said, c.max_steps, note = getattr(self, "_said_steps", None), steps, ""
-        if done == 20 and not self._model_fitted and c.warmup_steps > steps // 2:   # a warm-up longer than half the run never peaks
-            c.warmup_steps = max(20, steps // 2); note = f", warm-up {c.warmup_steps} steps"
-        if self.dist.is_main: self._commit_config()                   # a resume continues to this length
-        if said is None or abs(steps - said) > 0.1 * said:             # say it once, and again when the pace changed much
-            self._said_steps = steps
-            self._say(f"time budget {c.time_budget} min: {per_step * 1e3:.0f} ms/step → {steps} steps{note}")
-
-    def _fit_model_to_budget(self, mc: GPTConfig) -> GPTConfig:
-        "Before a fresh run under a time budget: the largest candidate size the budget trains on `TOKENS_PER_PARAM`, each timed by a probe, and its peak lr."
-        c = self.cfg
-        micro, accum = plan_batches(c.batch_tokens // mc.block_size if c.batch_tokens else c.batch_size * c.grad_accum, c.batch_size, 1)
-        tokens, tried, rate = micro * accum * mc.block_size, [], None
-        cands = budget_candidates(mc) if "size" in c.budget_fit else [mc]
-        for i, cand in enumerate(cands):
-            n, flops = count_params(cand), flops_per_token(cand) * tokens
-            left = c.time_budget * 60 - (time.time() - self._t0)
-            if rate and i < len(cands) - 1 and left * rate / flops * tokens < TOKENS_PER_PARAM * n:
-                continue                  # hopeless even at the larger model's FLOP rate (a smaller model's is lower): no probe
-            with cpu_threads((c.threads or auto_threads(n, "training")) if self.device.type == "cpu" else None):
-                dt = probe_step_time(cand, micro, c.optimizer, self.device, self.amp_dtype) * accum
-            rate = rate or flops / dt
-            left = c.time_budget * 60 - (time.time() - self._t0) - final_eval_seconds(c, dt / accum, micro, micro)
-            steps = max(1, int(left / dt))
-            tried.append(f"{cand.n_layer} × {cand.d_model}: {steps * tokens / n:.2f}")
-            if steps * tokens >= TOKENS_PER_PARAM * n: break            # enough tokens per parameter: the largest that learns
-        lr = budget_lr(c.lr, mc.d_model / cand.d_model, c.max_steps, steps) if "lr" in c.budget_fit else c.lr
-        self._say(f"time budget {c.time_budget} min: {cand.n_layer} layers × {cand.d_model} ({human_count(n)} parameters), about "
-                  f"{steps} steps of {tokens:,} tokens at {dt * 1e3:.0f} ms (tokens per parameter: {'; '.join(tried)})" +
-                  (f"; peak lr {c.lr:g} → {lr:.2g}" if lr != c.lr else ""))
-        c.n_layer, c.d_model, c.n_head, c.lr = cand.n_layer, cand.d_model, cand.n_head, lr
-        c.max_steps, c.warmup_steps = steps, min(c.warmup_steps, max(10, steps // 10))   # a tenth of a short run warms up
-        self._model_fitted = True
-        return cand
-
-    def close(self, ok: bool = False):
-        "Release the run folder and leave the process group (under torchrun). After a good run every rank first waits for the others, so none closes its connections while another still uses them; after a failure it leaves at once, as the others may never arrive."
-        if self.folder is not None: self.folder.unlock()
-        if not torch.distributed.is_initialized(): return
-        self.fwd = self.model                     # drop DDP's reducer (it holds buckets gloo's threads may reference) while the group lives
-        gc.collect()
-        if ok: barrier(self.dist)
-        teardown_distributed()
-
-def _main_thread() -> bool:
-    import threading
-    return threading.current_thread() is threading.main_thread()
+def default_prompt(data_dir: Path, tok: Tokenizer, n_tokens: int = 8) -> str:
+    "The start of the first validation document: a prompt in the corpus's own language (code, prose, …) for the closing sample."
+    shards = read_prepared(data_dir)["splits"]["validation"]["shards"]
+    ids = [int(i) for i in open_shard(Path(data_dir) / shards[0][0])[:64]]
+    ids = ids[:ids.index(tok.eot_id)] if tok.eot_id in ids else ids
+    return tok.decode(ids[:n_tokens])
 
 # %% ../nbs/08_train.ipynb #21dcf369
 def train(cfg: TrainConfig, resume: bool | str = False, force: bool = False, callbacks=(), progress: bool = True,
@@ -958,14 +1201,14 @@ def train(cfg: TrainConfig, resume: bool | str = False, force: bool = False, cal
     "Run a whole training job: set up, fit, and print a sample from the final model (`started`: when the time budget began)."
     t = Trainer(cfg, callbacks, progress, started)
     try:
-        with t._signals():
+        with t.signals.installed(t):
             t.setup(resume, force)
             t.fit()
-        if cfg.sample_tokens and progress and t.dist.is_main and t.parallel != "fsdp":
-            prompt = cfg.sample_prompt if cfg.sample_prompt is not None else t.default_prompt()
-            threads = cfg.threads or auto_threads(t.model.num_params(), "sampling") if t.device.type == "cpu" else None
-            with cpu_threads(threads): text = sample_text(t.model, t.tok, prompt, cfg.sample_tokens, seed=cfg.seed)
-            print("\n--- sample ---\n" + text + "\n--------------")
+            if cfg.sample_tokens and progress and t.dist.is_main and t.plan.parallel != "fsdp":
+                prompt = cfg.sample_prompt if cfg.sample_prompt is not None else default_prompt(t.data_dir, t.tok)
+                threads = cfg.threads or auto_threads(t.model.num_params(), "sampling") if t.device.type == "cpu" else None
+                with cpu_threads(threads): text = sample_text(t.model, t.tok, prompt, cfg.sample_tokens, seed=cfg.seed)
+                print("\n--- sample ---\n" + text + "\n--------------")
         t.close(ok=True)
     finally:
         t.close()
@@ -976,24 +1219,25 @@ BUDGET_LADDER = ((4, 192), (4, 128), (2, 128), (2, 96), (2, 64))   # (layers, wi
 TOKENS_PER_PARAM = 0.5    # the fewest training tokens per parameter a size must get from the budget (chapter 13)
 MAX_LR_SCALE = 4.0        # a fitted peak lr is at most this many times the preset's
 
-def count_params(mc: GPTConfig) -> int:
-    "The parameters of a model of config `mc` (tied weights once), counted on shapes alone."
-    with torch.device("meta"): return GPT(mc).num_params()
-
 def budget_candidates(mc: GPTConfig) -> list[GPTConfig]:
     "The run's own model, then every smaller size of `BUDGET_LADDER` (by L·d², the blocks' weights), largest first."
     body = lambda L, d: L * d * d
-    return [mc] + [dataclasses.replace(mc, n_layer=L, d_model=d, n_head=d // 32) for L, d in BUDGET_LADDER
+    return [mc] + [replace(mc, n_layer=L, d_model=d, n_head=d // 32) for L, d in BUDGET_LADDER
                    if body(L, d) < body(mc.n_layer, mc.d_model)]
 
+def budget_lr(lr: float, width_ratio: float, tuned_steps: int, steps: int) -> float:
+    "The peak lr of a narrower model's shorter run: lr × width ratio (μP) × √(tuned / planned steps), in [lr, 4 lr]."
+    return lr * min(MAX_LR_SCALE, max(1.0, width_ratio * math.sqrt(max(1.0, tuned_steps / max(1, steps)))))
+
+# %% ../nbs/08_train.ipynb #8c1b2dc1
 def probe_step_time(mc: GPTConfig, batch: int, optimizer: str, device, amp_dtype=torch.float32, steps: int = 2) -> float:
-    "Seconds per training step (forward, backward, update) of a fresh `mc` model on a random batch: the fastest of `steps`, after one to warm up."
+    "Seconds per training step (forward, backward, update) of a fresh `mc` model on a random batch: the fastest of `steps`."
     device = torch.device(device)
     model = GPT(mc).to(device)
     opt = make_optimizer(model, optimizer, lr=1e-4)
     x = torch.randint(mc.vocab_size, (batch, mc.block_size + 1), device=device)
     times = []
-    for _ in range(steps + 1):
+    for _ in range(steps + 1):                                # the first one warms up
         t = time.perf_counter()
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype != torch.float32):
             _, loss = model(x[:, :-1], x[:, 1:])
@@ -1002,63 +1246,26 @@ def probe_step_time(mc: GPTConfig, batch: int, optimizer: str, device, amp_dtype
         times.append(time.perf_counter() - t)
     return min(times[1:])
 
-def budget_lr(lr: float, width_ratio: float, tuned_steps: int, steps: int) -> float:
-    "The peak lr of a narrower model's shorter run: lr × width ratio (μP) × √(tuned steps / steps), never lower, at most `MAX_LR_SCALE`×."
-    return lr * min(MAX_LR_SCALE, max(1.0, width_ratio * math.sqrt(max(1.0, tuned_steps / max(1, steps)))))
-
-def final_eval_seconds(c: TrainConfig, micro_step_s: float, eval_bs: int, micro: int) -> float:
-    "About how long the closing evaluation takes: `eval_batches` forward passes, a forward pass a third of a training micro-step."
-    return c.eval_batches * micro_step_s * eval_bs / (3 * micro)
-
-# %% ../nbs/08_train.ipynb #a1b2c3d5
-def _scalars(m: dict) -> dict:
-    "The finite numbers of a metrics record, without its step."
-    return {k: float(v) for k, v in m.items() if k != "step" and isinstance(v, (int, float)) and math.isfinite(v)}
-
-class TensorBoardLogger(Callback):
-    "Scalars to TensorBoard, in the run folder's `tb/` (or `log_dir`)."
-    main_only = True
-    def __init__(self, log_dir: str | None = None): self.log_dir = log_dir
-    def on_train_begin(self, trainer):
-        try: from torch.utils.tensorboard import SummaryWriter
-        except ImportError: raise ImportError("the TensorBoard logger needs the tensorboard package: pip install tensorboard") from None
-        d = Path(self.log_dir) if self.log_dir else trainer.folder.claim_dir("tb")
-        before = set(d.rglob("*"))
-        self.writer = SummaryWriter(str(d))
-        if not self.log_dir: trainer.folder.record(*(p for p in set(d.rglob("*")) - before if p.is_file()))   # its event file is the run's
-    def _write(self, prefix, m):
-        for k, v in _scalars(m).items(): self.writer.add_scalar(f"{prefix}/{k}", v, m["step"])
-    def on_step_end(self, trainer, m):
-        if _logged(trainer, m): self._write("train", m)
-    def on_eval(self, trainer, m): self._write("val", m); self.writer.flush()
-    def on_train_end(self, trainer): self.writer.close()
-
-class WandbLogger(Callback):
-    "Metrics and the run's config to Weights & Biases; a resumed run continues the same W&B run (its id is kept in the run folder)."
-    main_only = True
-    def __init__(self, project: str = "pretrain_nb", **init_kwargs): self.project, self.init_kwargs = project, init_kwargs
-    def on_train_begin(self, trainer):
-        try: import wandb
-        except ImportError: raise ImportError("the W&B logger needs the wandb package: pip install wandb (then wandb login, "
-                                              "or set WANDB_MODE=offline)") from None
-        out = Path(trainer.cfg.out); id_file = trainer.folder.claim("wandb-id")
-        run_id = id_file.read_text().strip() if id_file.exists() else wandb.util.generate_id()
-        atomic_write(id_file, run_id + "\n")
-        self.dir = trainer.folder.claim_dir("wandb")
-        self.run = wandb.init(project=self.project, name=out.name, id=run_id, resume="allow", dir=str(out),
-                              config=asdict(trainer.cfg), **self.init_kwargs)
-    def on_step_end(self, trainer, m):
-        if _logged(trainer, m): self.run.log({f"train/{k}": v for k, v in _scalars(m).items()}, step=m["step"])
-    def on_eval(self, trainer, m): self.run.log({f"val/{k}": v for k, v in _scalars(m).items()}, step=m["step"])
-    def on_train_end(self, trainer):
-        self.run.finish()
-        if trainer.folder.owns("wandb/"): trainer.folder.record(*(p for p in self.dir.rglob("*") if p.is_file()))   # W&B's files, written in a folder we made
-
-LOGGERS = {"tensorboard": TensorBoardLogger, "wandb": WandbLogger}
-
-def make_loggers(names: str) -> list[Callback]:
-    "Callbacks for a comma-separated list of logger names."
-    wanted = [n.strip() for n in names.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in LOGGERS]
-    if unknown: raise ValueError(f"unknown logger(s) {unknown}; choose from {sorted(LOGGERS)}")
-    return [LOGGERS[n]() for n in wanted]
+# %% ../nbs/08_train.ipynb #8c1b2dc2
+def fit_to_budget(c: TrainConfig, plan: Plan, started: float, say=print) -> Plan:
+    "A fresh plan fitted to the time budget: the largest size it trains on `TOKENS_PER_PARAM` (each probed), its length, its lr."
+    tokens, tried, rate = plan.tokens_per_step, [], None
+    left = lambda: c.time_budget * 60 - (time.time() - started)
+    candidates = budget_candidates(plan.model) if "size" in c.budget_fit else [plan.model]
+    for i, cand in enumerate(candidates):
+        n, flops = count_params(cand), flops_per_token(cand) * tokens
+        if rate and i < len(candidates) - 1 and left() * rate / flops * tokens < TOKENS_PER_PARAM * n:
+            continue                  # hopeless even at the larger model's FLOP rate (a smaller model's is lower): no probe
+        with cpu_threads(plan.threads):
+            dt = probe_step_time(cand, plan.micro_batch, plan.optimizer, plan.device, plan.amp_dtype) * plan.accum
+        rate = rate or flops / dt
+        steps = max(1, int((left() - final_eval_seconds(c, dt / plan.accum, plan.eval_batch, plan.micro_batch)) / dt))
+        tried.append(f"{cand.n_layer} × {cand.d_model}: {steps * tokens / n:.2f}")
+        if steps * tokens >= TOKENS_PER_PARAM * n: break            # enough tokens per parameter: the largest that learns
+    lr = budget_lr(plan.lr, plan.model.d_model / cand.d_model, c.max_steps, steps) if "lr" in c.budget_fit else plan.lr
+    fitted = (f"{cand.n_layer} layers × {cand.d_model} ({human_count(n)} parameters), about {steps} steps of {tokens:,} "
+              f"tokens at {dt * 1e3:.0f} ms (tokens per parameter: {'; '.join(tried)})" +
+              (f"; peak lr {plan.lr:g} → {lr:.2g}" if lr != plan.lr else ""))
+    say(f"time budget {c.time_budget} min: {fitted}")
+    return replace(plan, model=cand, lr=lr, min_lr=c.min_lr if c.min_lr is not None else lr / 10, max_steps=steps,
+                   warmup_steps=min(plan.warmup_steps, max(10, steps // 10)), fitted=fitted)   # a tenth of a short run warms up
