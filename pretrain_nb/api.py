@@ -164,7 +164,7 @@ def _read_export(p: Path) -> tuple[GPT, Tokenizer, dict | None]:
         config = GPTConfig(vocab_size=c["vocab_size"], block_size=c["n_positions"], n_layer=c["n_layer"], n_head=c["n_head"], d_model=c["n_embd"])
         return from_gpt2_weights(weights, config), load_tokenizer(p / EXPORT_TOKENIZER), marker.get("settings")
     config = GPTConfig(vocab_size=c["vocab_size"], block_size=c["max_position_embeddings"], n_layer=c["num_hidden_layers"],
-                       n_head=c["num_attention_heads"], d_model=c["hidden_size"], pos="rope", norm="rmsnorm", ffn="swiglu", bias=False,
+                       n_head=c["num_attention_heads"], n_kv_head=c.get("num_key_value_heads"), d_model=c["hidden_size"], pos="rope", norm="rmsnorm", ffn="swiglu", bias=False,
                        qk_norm=kind == "qwen3", tie_weights=c.get("tie_word_embeddings", True), rope_base=c.get("rope_theta", 10000.0))
     if ffn_hidden(config) != c["intermediate_size"]: raise BadInput(f"{p}: an intermediate_size of {c['intermediate_size']} is not pretrain_nb's SwiGLU width")
     model = from_llama_weights(weights, config)
@@ -193,7 +193,8 @@ def to_llama_weights(model: GPT, vocab_size: int | None = None) -> dict[str, tor
         if k == "lm_head.weight" and c.tie_weights: continue
         if k.endswith("attn.qkv.weight"):
             pre = k.replace("blocks.", "model.layers.").replace("attn.qkv.weight", "self_attn.")
-            for i, name in enumerate("qkv"): out[f"{pre}{name}_proj.weight"] = v[i * d:(i + 1) * d]
+            kv = (c.n_kv_head or c.n_head) * c.d_head                      # grouped-query: fewer key/value rows
+            for name, w in zip("qkv", v.split([d, kv, kv])): out[f"{pre}{name}_proj.weight"] = w
             if c.qk_norm:
                 for name in "qk": out[f"{pre}{name}_norm.weight"] = torch.ones(c.d_head)    # our QK-norm has no gain
             continue
@@ -232,7 +233,7 @@ def llama_config(config: GPTConfig, vocab_size: int, eot_id: int, dtype: torch.d
     if layout == "gpt2": raise BadInput("a gpt2-architecture model exports as GPT-2, not Llama")
     return {"architectures": ["Qwen3ForCausalLM" if layout == "qwen3" else "LlamaForCausalLM"], "model_type": layout,
             "vocab_size": vocab_size, "hidden_size": config.d_model, "intermediate_size": ffn_hidden(config),
-            "num_hidden_layers": config.n_layer, "num_attention_heads": config.n_head, "num_key_value_heads": config.n_head,
+            "num_hidden_layers": config.n_layer, "num_attention_heads": config.n_head, "num_key_value_heads": config.n_kv_head or config.n_head,
             "head_dim": config.d_head, "max_position_embeddings": config.block_size, "hidden_act": "silu", "rms_norm_eps": 1e-5,
             "rope_theta": config.rope_base, "rope_parameters": {"rope_type": "default", "rope_theta": config.rope_base},
             "attention_bias": False, "mlp_bias": False, "attention_dropout": config.dropout, "tie_word_embeddings": config.tie_weights,

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from einops import rearrange, einsum
+from fastcore.basics import patch
 from .core import agg_figure, figure_png, BadInput, show_widget
 from .embeddings import GPTConfig
 
@@ -49,13 +50,14 @@ def rms(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
 
 # %% ../nbs/04_attention.ipynb #45cf58af
 class CausalSelfAttention(nn.Module):
-    "Multi-head causal self-attention: W^Q, W^K, W^V (stacked in `qkv`) and W^O (`proj`); rotary positions and QK-norm if the config asks."
+    "Causal self-attention: W^Q, W^K, W^V stacked in `qkv`, W^O in `proj`; key/value heads shared by groups of query heads (GQA)."
     def __init__(self, config: GPTConfig):
         super().__init__()
         c = config
-        self.n_head, self.dropout, self.qk_norm = c.n_head, c.dropout, c.qk_norm
+        self.n_head, self.n_kv_head, self.d_head = c.n_head, c.n_kv_head or c.n_head, c.d_head
+        self.dropout, self.qk_norm = c.dropout, c.qk_norm
         self.use_sdpa = True                                     # False: always the explicit path (for comparison)
-        self.qkv = nn.Linear(c.d_model, 3 * c.d_model, bias=c.bias)    # [W^Q | W^K | W^V]
+        self.qkv = nn.Linear(c.d_model, (c.n_head + 2 * self.n_kv_head) * c.d_head, bias=c.bias)   # [W^Q | W^K | W^V]
         self.proj = nn.Linear(c.d_model, c.d_model, bias=c.bias)       # W^O
         self.resid_drop = nn.Dropout(c.dropout)
         if c.pos == "rope":                                      # the angles of every position, once (not saved: they are a formula)
@@ -63,27 +65,29 @@ class CausalSelfAttention(nn.Module):
             self.register_buffer("rope_cos", cos, persistent=False); self.register_buffer("rope_sin", sin, persistent=False)
         else: self.rope_cos = self.rope_sin = None
 
-    def forward(self, x: torch.Tensor, return_weights: bool = False, cache: dict | None = None):
-        "(B, T, d) → (B, T, d); with `return_weights`, also the (B, H, T, T) weights; `cache` holds past keys and values."
-        q, k, v = rearrange(self.qkv(x), "b t (three h d) -> three b h t d", three=3, h=self.n_head)
-        past = cache["k"].shape[2] if cache is not None and "k" in cache else 0     # positions already in the cache
-        if self.qk_norm: q, k = rms(q), rms(k)
-        if self.rope_cos is not None:                            # rotate by the absolute positions past … past + T - 1
-            cos, sin = self.rope_cos[past:past + q.shape[2]], self.rope_sin[past:past + q.shape[2]]
-            q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        p = self.dropout if self.training else 0.0
-        if past:                                                 # decoding: attend to the cached past as well
-            k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
-        if cache is not None: cache["k"], cache["v"] = k, v
-        if past:                                                 # new queries see all past keys and the causal part of the new ones
-            mask = torch.ones(q.shape[2], k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=past)
-            y, w = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p), None
-        elif return_weights or not self.use_sdpa:
-            y, w = explicit_attention(q, k, v, p, self.training)
-        else:
-            y, w = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True), None
-        y = self.resid_drop(self.proj(rearrange(y, "b h t d -> b t (h d)")))   # concatenate heads, mix with W^O
-        return (y, w) if return_weights else y
+# %% ../nbs/04_attention.ipynb #afafb7d2
+@patch
+def forward(self: CausalSelfAttention, x: torch.Tensor, return_weights: bool = False, cache: dict | None = None):
+    "(B, T, d) → (B, T, d); with `return_weights`, also the (B, H, T, T) weights; `cache` holds past keys and values."
+    H, G, dh = self.n_head, self.n_kv_head, self.d_head
+    q, k, v = self.qkv(x).split([H * dh, G * dh, G * dh], dim=-1)
+    q, k, v = (rearrange(t, "b t (h d) -> b h t d", d=dh) for t in (q, k, v))
+    past = cache["k"].shape[2] if cache is not None and "k" in cache else 0     # positions already in the cache
+    if self.qk_norm: q, k = rms(q), rms(k)
+    if self.rope_cos is not None:                            # rotate by the absolute positions past … past + T - 1
+        cos, sin = self.rope_cos[past:past + q.shape[2]], self.rope_sin[past:past + q.shape[2]]
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+    if past: k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)   # decoding: the cached past too
+    if cache is not None: cache["k"], cache["v"] = k, v                       # G heads: the cache is H/G times smaller
+    if G < H: k, v = k.repeat_interleave(H // G, dim=1), v.repeat_interleave(H // G, dim=1)   # each group's shared head
+    p = self.dropout if self.training else 0.0
+    if past:                                                 # new queries see all past keys and the causal part of the new ones
+        mask = torch.ones(q.shape[2], k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=past)
+        y, w = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p), None
+    elif return_weights or not self.use_sdpa: y, w = explicit_attention(q, k, v, p, self.training)
+    else: y, w = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True), None
+    y = self.resid_drop(self.proj(rearrange(y, "b h t d -> b t (h d)")))   # concatenate heads, mix with W^O
+    return (y, w) if return_weights else y
 
 # %% ../nbs/04_attention.ipynb #fcfa5b89
 def _heatmap_png(w, labels, title) -> bytes:

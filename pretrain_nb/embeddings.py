@@ -24,6 +24,8 @@ class GPTConfig:
     block_size: int = choice(256, "the context length in tokens, T_max")
     n_layer: int = choice(4, "Transformer blocks, L")
     n_head: int = choice(4, "attention heads per block, H")
+    n_kv_head: int | None = choice(None, "key/value heads per block: none is H (multi-head), 1 multi-query, a divisor of H "
+                                         "between them grouped-query attention (chapter 4)")
     d_model: int = choice(256, "the width of the residual stream, d")
     dropout: float = choice(0.0, "dropout probability (0 for pre-training)")
     bias: bool = choice(True, "biases in the linear layers and norms")
@@ -37,7 +39,9 @@ class GPTConfig:
     ffn: str = choice("gelu", "the FFN: gelu (GPT-2), swiglu or relu2 (chapter 5)")
     logit_softcap: float | None = choice(None, "c in c·tanh(logit/c) on the logits, none or 0 for off (chapter 5)")
 
-    def __post_init__(self): _check(self)                    # below
+    def __post_init__(self):
+        _check(self)                                          # below
+        if self.n_kv_head == self.n_head: object.__setattr__(self, "n_kv_head", None)    # one way to say "every head its own"
 
     @property
     def d_head(self) -> int: return self.d_model // self.n_head
@@ -55,6 +59,9 @@ def _check(c: GPTConfig):
         fits = next(h for h in range(c.n_head, 0, -1) if c.d_model % h == 0)
         raise BadInput(f"GPTConfig: d_model={c.d_model} is not divisible by n_head={c.n_head}; each head gets d_model/n_head "
                        f"dimensions, so pick e.g. n_head={fits}")
+    if c.n_kv_head is not None and not (isinstance(c.n_kv_head, int) and 1 <= c.n_kv_head <= c.n_head and c.n_head % c.n_kv_head == 0):
+        raise BadInput(f"GPTConfig.n_kv_head must divide n_head={c.n_head} (each key/value head serves a group of query heads), "
+                       f"got {c.n_kv_head!r}")
     for f, allowed in _ALLOWED.items():
         if getattr(c, f) not in allowed:
             raise BadInput(f"GPTConfig.{f} must be one of {', '.join(map(repr, allowed))}, got {getattr(c, f)!r}")
