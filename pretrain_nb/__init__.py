@@ -1,6 +1,8 @@
-"""Pre-train small GPTs on your own text: `pretrain_nb.train(...)`, `pretrain_nb.load(path)`, then `.generate(...)` and `.export_hf(folder)`.
+"""Pre-train small GPTs on your own text: `pretrain_nb.train(...)`, `pretrain_nb.load(path)`, then `.generate(...)` and
+`.export_hf(folder)`.
 
-Each name below is imported on first use, so `import pretrain_nb` loads no PyTorch (the command line's `--help` answers at once)."""
+Each name below is imported on first use, so `import pretrain_nb` loads no PyTorch (the command line's `--help` answers
+at once)."""
 
 __version__ = "0.1.0"
 

@@ -33,7 +33,8 @@ def explicit_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropou
 
 # %% ../nbs/04_attention.ipynb #cfdf6566
 def rope_angles(T: int, d_head: int, base: float = 10000.0) -> tuple[torch.Tensor, torch.Tensor]:
-    "cos and sin of the angle m·θ_i for positions m < T and pairs i < d_head/2, θ_i = base^(-2i/d_head): two (T, d_head/2) tensors."
+    """cos and sin of the angle m·θ_i for positions m < T and pairs i < d_head/2, θ_i = base^(-2i/d_head): two (T,
+    d_head/2) tensors."""
     theta = base ** (-torch.arange(0, d_head, 2, dtype=torch.float32) / d_head)       # (d_head/2,): fast to slow
     angle = torch.arange(T, dtype=torch.float32)[:, None] * theta[None, :]          # (T, d_head/2)
     return angle.cos(), angle.sin()
@@ -50,7 +51,8 @@ def rms(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
 
 # %% ../nbs/04_attention.ipynb #45cf58af
 class CausalSelfAttention(nn.Module):
-    "Causal self-attention: W^Q, W^K, W^V stacked in `qkv`, W^O in `proj`; key/value heads shared by groups of query heads (GQA)."
+    """Causal self-attention: W^Q, W^K, W^V stacked in `qkv`, W^O in `proj`; key/value heads shared by groups of query
+    heads (GQA)."""
     def __init__(self, config: GPTConfig):
         super().__init__()
         c = config
@@ -60,9 +62,11 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(c.d_model, (c.n_head + 2 * self.n_kv_head) * c.d_head, bias=c.bias)   # [W^Q | W^K | W^V]
         self.proj = nn.Linear(c.d_model, c.d_model, bias=c.bias)       # W^O
         self.resid_drop = nn.Dropout(c.dropout)
-        if c.pos == "rope":                                      # the angles of every position, once (not saved: they are a formula)
+        # the angles of every position, once (not saved: they are a formula)
+        if c.pos == "rope":
             cos, sin = rope_angles(c.block_size, c.d_head, c.rope_base)
-            self.register_buffer("rope_cos", cos, persistent=False); self.register_buffer("rope_sin", sin, persistent=False)
+            self.register_buffer("rope_cos", cos, persistent=False); self.register_buffer("rope_sin", sin,
+                                                                                          persistent=False)
         else: self.rope_cos = self.rope_sin = None
 
 # %% ../nbs/04_attention.ipynb #afafb7d2
@@ -77,11 +81,13 @@ def forward(self: CausalSelfAttention, x: torch.Tensor, return_weights: bool = F
     if self.rope_cos is not None:                            # rotate by the absolute positions past … past + T - 1
         cos, sin = self.rope_cos[past:past + q.shape[2]], self.rope_sin[past:past + q.shape[2]]
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-    if past: k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)   # decoding: the cached past too
+    # decoding: the cached past too
+    if past: k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
     if cache is not None: cache["k"], cache["v"] = k, v                       # G heads: the cache is H/G times smaller
     if G < H: k, v = k.repeat_interleave(H // G, dim=1), v.repeat_interleave(H // G, dim=1)   # each group's shared head
     p = self.dropout if self.training else 0.0
-    if past:                                                 # new queries see all past keys and the causal part of the new ones
+    # new queries see all past keys and the causal part of the new ones
+    if past:
         mask = torch.ones(q.shape[2], k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=past)
         y, w = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p), None
     elif return_weights or not self.use_sdpa: y, w = explicit_attention(q, k, v, p, self.training)
@@ -123,7 +129,8 @@ class AttentionWidget:
         self.update(recompute=True)
 
     def _shape(self):
-        with torch.no_grad(): _, ws = self.model(torch.zeros(1, 1, dtype=torch.long, device=self._device()), return_attn=True)
+        with torch.no_grad():
+            _, ws = self.model(torch.zeros(1, 1, dtype=torch.long, device=self._device()), return_attn=True)
         return len(ws), ws[0].shape[1]
 
     def _device(self): return next(self.model.parameters()).device
@@ -131,10 +138,12 @@ class AttentionWidget:
     def update(self, recompute: bool = False):
         if recompute:
             limit = min(self.max_tokens, getattr(getattr(self.model, "config", None), "block_size", self.max_tokens))
-            ids = self.tok.encode(self.text.value, disallowed_special=())[-limit:] or [0]     # the last tokens that fit the context
+            # the last tokens that fit the context
+            ids = self.tok.encode(self.text.value, disallowed_special=())[-limit:] or [0]
             self.ids, self.labels = ids, [self.tok.token_str(i) for i in ids]
             was = self.model.training; self.model.eval()
-            with torch.no_grad(): _, self.all_weights = self.model(torch.tensor([ids], device=self._device()), return_attn=True)
+            with torch.no_grad():
+                _, self.all_weights = self.model(torch.tensor([ids], device=self._device()), return_attn=True)
             self.model.train(was)
         self.weights = self.all_weights[self.layer.value][0, self.head.value].float().cpu().numpy()
         self.image.value = _heatmap_png(self.weights, self.labels, f"layer {self.layer.value}, head {self.head.value}")

@@ -16,12 +16,14 @@ DEBUG_ENV = "PRETRAIN_NB_DEBUG"
 _IMPORTED = time.time()                 # a process's start, before torch is imported
 
 def _start_time() -> float:
-    "When this command began: the module's import for a process's first command (`python -m pretrain_nb.cli`), else now."
+    """When this command began: the module's import for a process's first command (`python -m pretrain_nb.cli`), else
+    now."""
     global _IMPORTED
     t, _IMPORTED = _IMPORTED or time.time(), None
     return t
 
-class UsageError(Exception): "A mistake in the command line itself (reported like every UserError, before anything heavy is imported)."
+class UsageError(Exception):
+    "A mistake in the command line itself (reported like every UserError, before anything heavy is imported)."
 
 def _positive_int(s: str) -> int:
     v = int(s)
@@ -36,31 +38,43 @@ def _count(s: str) -> int:
 _count.__name__ = "whole number ≥ 0"
 
 def _fields_in_source(module: str, cls: str, maker: str):
-    "The syntax tree of `module`'s source, and the fields of its class `cls` made by `maker(...)`: (name, type, arguments)."
+    """The syntax tree of `module`'s source, and the fields of its class `cls` made by `maker(...)`: (name, type,
+    arguments)."""
     import ast, importlib.util
     tree = ast.parse(Path(importlib.util.find_spec(module).origin).read_text(encoding="utf-8"))
     node = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls)
-    return tree, [(st.target.id, ast.unparse(st.annotation), [ast.literal_eval(a) for a in st.value.args]) for st in node.body
-                  if isinstance(st, ast.AnnAssign) and isinstance(st.value, ast.Call) and getattr(st.value.func, "id", "") == maker]
+    return tree, [(st.target.id, ast.unparse(st.annotation),
+                   [ast.literal_eval(a) for a in st.value.args]) for st in node.body
+                  if isinstance(st, ast.AnnAssign) and isinstance(st.value, ast.Call) and getattr(st.value.func, "id",
+                                                                                                  "") == maker]
 
 @__import__("functools").cache
 def config_fields() -> list[dict]:
-    "`TrainConfig`'s fields — name, type, default, group, meaning — read from the sources without importing them (no torch for --help)."
+    """`TrainConfig`'s fields — name, type, default, group, meaning — read from the sources without importing them (no
+    torch for --help)."""
     import ast
     tree, own = _fields_in_source("pretrain_nb.trainer", "TrainConfig", "opt")
-    _, model = _fields_in_source("pretrain_nb.embeddings", "GPTConfig", "choice")      # the model options: GPTConfig's choices
-    presets = next(n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "TRAIN_PRESETS")
+    # the model options: GPTConfig's choices
+    _, model = _fields_in_source("pretrain_nb.embeddings", "GPTConfig", "choice")
+    presets = next(
+        n.value
+        for n in ast.walk(tree) if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "TRAIN_PRESETS")
     tiny = next(v for k, v in zip(presets.keys, presets.values) if ast.literal_eval(k) == "tiny")
-    tiny = {kw.arg: ast.literal_eval(kw.value) for kw in tiny.keywords}       # what `train` starts from without --preset
+    # what `train` starts from without --preset
+    tiny = {kw.arg: ast.literal_eval(kw.value) for kw in tiny.keywords}
     fields = [(n, t, d, g, h) for n, t, (d, g, h) in own]
-    fields += [(n, t if "None" in t else f"{t} | None", None, "model", f"{h} (none: the preset's)") for n, t, (_, h) in model]
-    return [{"name": n, "type": t, "default": d, "group": g, "help": h, "preset": tiny.get(n)} for n, t, d, g, h in fields]
+    fields += [(n, t if "None" in t else f"{t} | None", None, "model", f"{h} (none: the preset's)") for n, t, (
+        _, h) in model]
+    return [{"name": n, "type": t, "default": d, "group": g, "help": h,
+             "preset": tiny.get(n)} for n, t, d, g, h in fields]
 
-GROUP_TITLES = {"data": "data and tokenizer", "model": "model", "optimizer": "optimizer", "schedule": "batches and schedule",
+GROUP_TITLES = {"data": "data and tokenizer", "model": "model", "optimizer": "optimizer",
+                "schedule": "batches and schedule",
                 "evaluation": "evaluation, checkpoints, logging", "machine": "machine and run folder"}
 
 def option_help(f: dict) -> str:
-    "A field's line in `--help`: its meaning, then its default — the tiny preset's where it sets one; for None, what None stands for."
+    """A field's line in `--help`: its meaning, then its default — the tiny preset's where it sets one; for None, what
+    None stands for."""
     import re
     meaning, default, preset = f["help"], f["default"], f.get("preset")
     none = re.search(r"\s*\(none: (.*)\)$", meaning) if default is None else None
@@ -80,8 +94,11 @@ def _add_config_options(p: argparse.ArgumentParser, exclude: tuple[str, ...] = (
     for f in config_fields():
         if f["name"] in exclude: continue
         flag, g = "--" + f["name"].replace("_", "-"), groups[f["group"]]
-        if f["type"] in ("bool", "bool | None"): g.add_argument(flag, dest=f["name"], action=argparse.BooleanOptionalAction, default=None, help=option_help(f))
-        else: g.add_argument(flag, dest=f["name"], metavar=f["type"].replace(" | None", "").upper(), default=None, help=option_help(f))
+        if f["type"] in ("bool", "bool | None"):
+            g.add_argument(flag, dest=f["name"], action=argparse.BooleanOptionalAction, default=None,
+                           help=option_help(f))
+        else: g.add_argument(flag, dest=f["name"], metavar=f["type"].replace(" | None", "").upper(), default=None,
+                             help=option_help(f))
 
 def _config_overrides(a) -> dict:
     "The TrainConfig fields given on the command line (only those: a resumed run keeps the rest of its saved settings)."
@@ -90,9 +107,11 @@ def _config_overrides(a) -> dict:
 # %% ../nbs/12_cli.ipynb #79796564
 def cmd_train(a):
     from pretrain_nb.api import train
-    run = train(preset=a.preset, config=a.config, resume=a.resume, force=a.force, progress=not a.quiet, started=a.started,
+    run = train(preset=a.preset, config=a.config, resume=a.resume, force=a.force, progress=not a.quiet,
+                started=a.started,
                 **_config_overrides(a))
-    if run is not None: print(f"done in {time.time() - a.started:.0f}s; checkpoint: {run.source}")      # (rank 0 only, under torchrun)
+    # (rank 0 only, under torchrun)
+    if run is not None: print(f"done in {time.time() - a.started:.0f}s; checkpoint: {run.source}")
 
 # %% ../nbs/12_cli.ipynb #6bae9b96
 def cmd_sample(a):
@@ -110,7 +129,8 @@ def cmd_sample(a):
     for k in range(a.num_samples):
         with warnings.catch_warnings(record=True) as ws:
             warnings.simplefilter("always")
-            text = model.generate(prompt, a.max_new_tokens, a.temperature, a.top_k, a.top_p, seed=None if a.seed is None else a.seed + k)
+            text = model.generate(prompt, a.max_new_tokens, a.temperature, a.top_k, a.top_p, seed=None
+                                  if a.seed is None else a.seed + k)
         for w in ws: print(f"pretrain_nb: note: {w.message}", file=sys.stderr)
         if a.num_samples > 1: print(f"--- sample {k + 1} of {a.num_samples} ---")
         print(text)
@@ -118,20 +138,24 @@ def cmd_sample(a):
 # %% ../nbs/12_cli.ipynb #de379faa
 def cmd_prepare(a):
     from pretrain_nb.core import UserError
-    from pretrain_nb.data import load_corpus, split_corpus, prepare, corpus_stats, training_sample, describe_source, is_prepared, read_prepared
+    from pretrain_nb.data import (load_corpus, split_corpus, prepare, corpus_stats, training_sample, describe_source,
+                                  is_prepared, read_prepared)
     from pretrain_nb.tokenizer import BPETokenizer, CharTokenizer, load_tokenizer
     from pretrain_nb.trainer import auto_vocab_size
     from pretrain_nb.trainer import data_name
     a.out = a.out or f"runs/data-{data_name(a.data)}"               # one shard folder per corpus
     if not 0 < a.val_fraction < 1: raise UserError(f"--val-fraction must be between 0 and 1, got {a.val_fraction}")
     source = a.data if a.streaming else split_corpus(load_corpus(a.data, a.text_field), a.val_fraction, a.seed)
-    key = {"source": describe_source(a.data, a.data_config), "text_field": a.text_field, "val_fraction": a.val_fraction, "seed": a.seed,
+    key = {"source": describe_source(a.data, a.data_config), "text_field": a.text_field, "val_fraction": a.val_fraction,
+           "seed": a.seed,
            "tokenizer": a.tokenizer, "vocab_size": a.vocab_size, "sample": a.tokenizer_sample}
     old = read_prepared(a.out) if is_prepared(a.out) else {}
     if a.tokenizer_file: tok, key = load_tokenizer(a.tokenizer_file), None
-    elif old.get("tokenizer_key") == key: tok = load_tokenizer(Path(a.out) / old["tokenizer_file"])     # the same job again
+    # the same job again
+    elif old.get("tokenizer_key") == key: tok = load_tokenizer(Path(a.out) / old["tokenizer_file"])
     else:
-        texts = training_sample(source, a.text_field, a.val_fraction, a.seed, a.data_config, a.streaming, a.tokenizer_sample,
+        texts = training_sample(source, a.text_field, a.val_fraction, a.seed, a.data_config, a.streaming,
+                                a.tokenizer_sample,
                                 include_validation=a.tokenizer == "char")
         if a.tokenizer == "char": tok = CharTokenizer.train(texts)
         else:
@@ -141,7 +165,8 @@ def cmd_prepare(a):
     prepare(source, tok, a.out, text_field=a.text_field, val_fraction=a.val_fraction, seed=a.seed, num_proc=a.num_proc,
             config=a.data_config, streaming=a.streaming, max_tokens=a.max_tokens, tokenizer_key=key)
     for split, s in corpus_stats(a.out).items():
-        print(f"{split}: {s['documents']:,} documents, {s['tokens']:,} tokens, {s['bytes_per_token'] or 0:.2f} bytes/token")
+        print(f"{split}: {s['documents']:,} documents, {s['tokens']:,} tokens, {s['bytes_per_token'] or 0:.2f} "
+              "bytes/token")
     print(f"train on it with: pretrain_nb train --data {a.out}")
 
 # %% ../nbs/12_cli.ipynb #0dea313e
@@ -151,12 +176,14 @@ def cmd_export_hf(a):
         warnings.simplefilter("always")
         out = load(a.ckpt).export_hf(a.out)
     for w in ws: print(f"pretrain_nb: note: {w.message}", file=sys.stderr)
-    arch = json.loads((Path(out) / "config.json").read_text())["architectures"][0]      # GPT2LMHeadModel, LlamaForCausalLM or Qwen3ForCausalLM
+    # GPT2LMHeadModel, LlamaForCausalLM or Qwen3ForCausalLM
+    arch = json.loads((Path(out) / "config.json").read_text())["architectures"][0]
     print(f"wrote a transformers {arch} and its tokenizer to {out}")
 
 # %% ../nbs/12_cli.ipynb #21c868ad
 def _memory_probe(preset: str, opt_name: str, batch: str, block: str):
-    "Run in a fresh process by `peak_memory`: 3 steps of a model with one optimizer, then print the peak memory as JSON."
+    """Run in a fresh process by `peak_memory`: 3 steps of a model with one optimizer, then print the peak memory as
+    JSON."""
     import resource, torch
     from pretrain_nb.core import default_device
     from pretrain_nb.model import GPT, gpt_config
@@ -174,17 +201,20 @@ def _memory_probe(preset: str, opt_name: str, batch: str, block: str):
 def peak_memory(preset: str, optimizer: str, batch: int = 1, block: int = 128) -> dict:
     "Peak memory of 3 training steps of a model with an optimizer, in a fresh process (nothing else in it)."
     probe = "import sys; from pretrain_nb.cli import _memory_probe; _memory_probe(*sys.argv[1:])"
-    r = subprocess.run([sys.executable, "-c", probe, preset, optimizer, str(batch), str(block)], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-c", probe, preset, optimizer, str(batch), str(block)], capture_output=True,
+                       text=True)
     if r.returncode: raise RuntimeError(f"the memory probe failed for {optimizer}: {r.stderr[-800:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 def cmd_bench(a):
-    "Tokens/s of the Trainer's step vs a plain nanoGPT-style loop (eager and compiled); KV-cache sampling speed; peak memory with AdamW vs 8-bit AdamW."
+    """Tokens/s of the Trainer's step vs a plain nanoGPT-style loop (eager and compiled); KV-cache sampling speed; peak
+    memory with AdamW vs 8-bit AdamW."""
     import tempfile, torch
     from pretrain_nb.core import human_bytes, human_count
     from pretrain_nb.trainer import make_config, Trainer
     from pretrain_nb.generate import generate
-    settings = {"out": tempfile.mkdtemp(), "sample_tokens": 0, **_config_overrides(a), "max_steps": 10**6}   # a schedule that never ends
+    # a schedule that never ends
+    settings = {"out": tempfile.mkdtemp(), "sample_tokens": 0, **_config_overrides(a), "max_steps": 10**6}
     preset = a.preset or "tiny"
     cfg = make_config(preset, None, **settings)
     t = Trainer(cfg, progress=False).setup()
@@ -201,7 +231,8 @@ def cmd_bench(a):
         for i in range(p.accum):
             _, loss = fwd(X[i * m:(i + 1) * m], Y[i * m:(i + 1) * m]); (loss / p.accum).backward()
         opt.step(); opt.zero_grad(set_to_none=True)
-    rows = [(f"Trainer step ({preset}, {p.optimizer}, compile {'on' if p.compile else 'off'})", tokens_per_s(t.train_step)),
+    rows = [(f"Trainer step ({preset}, {p.optimizer}, compile {'on' if p.compile else 'off'})",
+             tokens_per_s(t.train_step)),
             ("plain loop, same model, batch and optimizer, eager", tokens_per_s(plain_step))]
     if a.compile_loop:
         compiled = torch.compile(model)
@@ -210,14 +241,17 @@ def cmd_bench(a):
     p = torch.zeros(1, 1, dtype=torch.long, device=t.device)
     for cache in (False, True):
         t0 = time.perf_counter(); generate(model, p, 100, temperature=0, use_cache=cache)
-        rows.append((f"sampling {'with' if cache else 'without'} KV cache (tokens generated/s)", 100 / (time.perf_counter() - t0)))
+        rows.append((f"sampling {'with' if cache else 'without'} KV cache (tokens generated/s)",
+                     100 / (time.perf_counter() - t0)))
     print("| measurement | tokens/s | vs plain eager loop |\n|---|---|---|")
-    for name, v in rows: print(f"| {name} | {v:,.0f} | {v / base:.2f}× |" if "sampling" not in name else f"| {name} | {v:,.0f} | |")
+    for name, v in rows:
+        print(f"| {name} | {v:,.0f} | {v / base:.2f}× |" if "sampling" not in name else f"| {name} | {v:,.0f} | |")
     if a.memory_preset != "none":
         mem = {o: peak_memory(a.memory_preset, o) for o in ("adamw", "adamw8bit")}
         key = "cuda" if mem["adamw"]["cuda"] is not None else "rss"
         print(f"\n| {a.memory_preset} ({human_count(mem['adamw']['params'])} parameters), 3 steps, batch 1 × 128 | "
-              f"optimizer state | state bytes/param | peak {'GPU memory' if key == 'cuda' else 'process RSS'} |\n|---|---|---|---|")
+              f"optimizer state | state bytes/param | peak {'GPU memory' if key == 'cuda' else 'process RSS'} "
+              "|\n|---|---|---|---|")
         for o, m in mem.items():
             print(f"| {o} | {human_bytes(m['state'])} | {m['state'] / m['params']:.2f} | {human_bytes(m[key])} |")
         saved = mem["adamw"][key] - mem["adamw8bit"][key]
@@ -234,69 +268,107 @@ class _Parser(argparse.ArgumentParser):
             known = [o for act in self._actions for o in act.option_strings]
             words = m.group(1).split()
             opts = [w.split("=")[0] for w in words if w.startswith("-")]
-            hints = [f"{o} (did you mean {c[0]}?)" if (c := difflib.get_close_matches(o, known, 1)) else o for o in opts]
+            hints = [f"{o} (did you mean {c[0]}?)" if (c := difflib.get_close_matches(o, known, 1)) else o
+                     for o in opts]
             message = f"unknown option(s) {', '.join(hints)}" if opts else f"unexpected argument(s) {' '.join(words)}"
         raise UsageError(f"{self.prog}: {message}")
 
 def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="pretrain_nb", allow_abbrev=False, description="Pre-train small GPTs on your own text.",
-                 epilog="Run `pretrain_nb COMMAND --help` for a command's options. Exit status: 0 done, 2 a mistake in the "
-                        "command or its inputs, 3 training stopped (losses not finite), 130/143 stopped by Ctrl-C/SIGTERM.")
-    ap.add_argument("--debug", action="store_true", help=f"show the full traceback of every error (or set {DEBUG_ENV}=1)")
+                 epilog="Run `pretrain_nb COMMAND --help` for a command's options. Exit status: 0 done, 2 a mistake "
+                        "in the command or its inputs, 3 training stopped (losses not finite), 130/143 stopped by "
+                        "Ctrl-C/SIGTERM.")
+    ap.add_argument("--debug", action="store_true", help="show the full traceback of every error (or set "
+                                                         f"{DEBUG_ENV}=1)")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     t = sub.add_parser("train", help="train a model (default: the tiny preset on the standard library's source)",
-                       usage="pretrain_nb train [--preset NAME] [--config FILE] [--resume [CKPT]] [--force] [--quiet] [--SETTING VALUE …]",
+                       usage="pretrain_nb train [--preset NAME] [--config FILE] [--resume [CKPT]] [--force] [--quiet] "
+                             "[--SETTING VALUE …]",
                        description="Train a GPT. Settings come from the preset, then --config, then the options below.",
                        allow_abbrev=False)
-    t.add_argument("--preset", default=None, metavar="NAME", help="tiny, char-small or gpt2-124m: the settings the options below start from (default: tiny)")
+    t.add_argument("--preset", default=None, metavar="NAME", help="tiny, char-small or gpt2-124m: the settings the "
+                                                                  "options below start from (default: tiny)")
     t.add_argument("--config", metavar="FILE", help="a YAML or JSON file of settings (default: none)")
     t.add_argument("--resume", nargs="?", const=True, default=False, metavar="CKPT",
-                   help="continue the run in --out from its latest checkpoint (or from CKPT, a checkpoint of that run), with its saved "
-                        "settings; options given change them where a resume may (learning rate, max-steps, intervals, loggers)")
-    t.add_argument("--force", action="store_true", help="start over: delete the run's own checkpoints and metrics in --out (nothing else)")
+                   help="continue the run in --out from its latest checkpoint (or from CKPT, a checkpoint of that "
+                        "run), with its saved settings; options given change them where a resume may (learning rate, "
+                        "max-steps, intervals, loggers)")
+    t.add_argument("--force", action="store_true", help="start over: delete the run's own checkpoints and metrics in "
+                                                        "--out (nothing else)")
     t.add_argument("--quiet", action="store_true", help="no progress bar, no sample")
     _add_config_options(t)
     t.set_defaults(func=cmd_train)
     s = sub.add_parser("sample", help="generate text from a checkpoint", allow_abbrev=False)
-    s.add_argument("--ckpt", required=True, metavar="PATH", help="a run folder (its latest checkpoint), a checkpoint file, a saved model or an exported 🤗 folder")
+    s.add_argument("--ckpt", required=True, metavar="PATH", help="a run folder (its latest checkpoint), a checkpoint "
+                                                                 "file, a saved model or an exported 🤗 folder")
     s.add_argument("--prompt", default="", help="the text to continue (default: none, a new document)")
-    s.add_argument("--prompt-file", default=None, help="continue the text of this file instead of --prompt (default: none)")
-    s.add_argument("--num-samples", type=_positive_int, default=1, metavar="N", help="how many samples to write (default: 1)")
-    s.add_argument("--max-new-tokens", type=_count, default=200, metavar="N", help="the most tokens to add; a sample also ends where the model ends the document (default: 200)")
-    s.add_argument("--temperature", type=float, default=0.8, metavar="T", help="how far from the most likely token a draw may stray; 0 is greedy (default: 0.8)")
-    s.add_argument("--top-k", type=_positive_int, default=200, metavar="K", help="draw only from the K most likely tokens (default: 200)")
-    s.add_argument("--top-p", type=float, default=None, metavar="P", help="nucleus sampling: draw from the most likely tokens whose probabilities add up to P, in (0, 1] (default: off)")
-    s.add_argument("--seed", type=int, default=None, metavar="N", help="the same seed draws the same samples (default: a new draw each time)")
+    s.add_argument("--prompt-file", default=None, help="continue the text of this file instead of --prompt (default: "
+                                                       "none)")
+    s.add_argument("--num-samples", type=_positive_int, default=1, metavar="N",
+                   help="how many samples to write (default: 1)")
+    s.add_argument("--max-new-tokens", type=_count, default=200, metavar="N",
+                   help="the most tokens to add; a sample also ends where the model ends the document (default: 200)")
+    s.add_argument("--temperature", type=float, default=0.8, metavar="T", help="how far from the most likely token a "
+                                                                               "draw may stray; 0 is greedy (default: "
+                                                                               "0.8)")
+    s.add_argument("--top-k", type=_positive_int, default=200, metavar="K",
+                   help="draw only from the K most likely tokens (default: 200)")
+    s.add_argument("--top-p", type=float, default=None, metavar="P", help="nucleus sampling: draw from the most "
+                                                                          "likely tokens whose probabilities add up "
+                                                                          "to P, in (0, 1] (default: off)")
+    s.add_argument("--seed", type=int, default=None, metavar="N", help="the same seed draws the same samples "
+                                                                       "(default: a new draw each time)")
     s.add_argument("--device", default=None, metavar="NAME", help="cpu, cuda, cuda:N or mps (default: cpu)")
-    s.add_argument("--threads", type=_positive_int, default=None, metavar="N", help="CPU threads (default: a measured choice for the model's size)")
+    s.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                   help="CPU threads (default: a measured choice for the model's size)")
     s.set_defaults(func=cmd_sample)
     p = sub.add_parser("prepare", help="train a tokenizer and write token shards for a corpus", allow_abbrev=False)
-    p.add_argument("--data", default="stdlib", metavar="SOURCE", help="stdlib, a .txt/.jsonl/.parquet file, folder or glob, or hf:NAME (default: stdlib)")
-    p.add_argument("--out", default=None, metavar="FOLDER", help="the shard folder (default: runs/data-NAME, NAME from --data)")
-    p.add_argument("--text-field", default="text", metavar="NAME", help="the column that holds the text (default: text)")
-    p.add_argument("--tokenizer", choices=("bpe", "char"), default="bpe", help="byte-level BPE, or one token per character (default: bpe)")
-    p.add_argument("--tokenizer-file", metavar="FILE", help="use this saved tokenizer instead of training one (default: none)")
-    p.add_argument("--vocab-size", type=_positive_int, default=None, metavar="N", help="the BPE vocabulary (default: 4,096, fewer for a small corpus)")
-    p.add_argument("--val-fraction", type=float, default=0.1, metavar="F", help="the share of documents held out for validation (default: 0.1)")
+    p.add_argument("--data", default="stdlib", metavar="SOURCE", help="stdlib, a .txt/.jsonl/.parquet file, folder or "
+                                                                      "glob, or hf:NAME (default: stdlib)")
+    p.add_argument("--out", default=None, metavar="FOLDER", help="the shard folder (default: runs/data-NAME, NAME "
+                                                                 "from --data)")
+    p.add_argument("--text-field", default="text", metavar="NAME",
+                   help="the column that holds the text (default: text)")
+    p.add_argument("--tokenizer", choices=("bpe", "char"), default="bpe", help="byte-level BPE, or one token per "
+                                                                               "character (default: bpe)")
+    p.add_argument("--tokenizer-file", metavar="FILE", help="use this saved tokenizer instead of training one "
+                                                            "(default: none)")
+    p.add_argument("--vocab-size", type=_positive_int, default=None, metavar="N",
+                   help="the BPE vocabulary (default: 4,096, fewer for a small corpus)")
+    p.add_argument("--val-fraction", type=float, default=0.1, metavar="F",
+                   help="the share of documents held out for validation (default: 0.1)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="the seed of the validation split (default: 0)")
-    p.add_argument("--num-proc", type=_positive_int, default=None, metavar="N", help="tokenizer threads (default: one per core)")
-    p.add_argument("--streaming", action="store_true", help="read the corpus as a stream: one pass, flat memory, for corpora larger than RAM (default: off)")
-    p.add_argument("--data-config", default=None, metavar="NAME", help="the dataset's configuration on the Hub, e.g. sample-10BT (default: the dataset's default)")
-    p.add_argument("--max-tokens", type=_positive_int, default=None, metavar="N", help="stop after this many training tokens (default: all)")
+    p.add_argument("--num-proc", type=_positive_int, default=None, metavar="N",
+                   help="tokenizer threads (default: one per core)")
+    p.add_argument("--streaming", action="store_true", help="read the corpus as a stream: one pass, flat memory, for "
+                                                            "corpora larger than RAM (default: off)")
+    p.add_argument("--data-config", default=None, metavar="NAME", help="the dataset's configuration on the Hub, e.g. "
+                                                                       "sample-10BT (default: the dataset's default)")
+    p.add_argument("--max-tokens", type=_positive_int, default=None, metavar="N",
+                   help="stop after this many training tokens (default: all)")
     p.add_argument("--tokenizer-sample", type=_positive_int, default=100_000_000, metavar="N",
                    help="characters of training text the tokenizer is trained on (default: 100,000,000)")
     p.set_defaults(func=cmd_prepare)
     b = sub.add_parser("bench", help="measure training and sampling speed", allow_abbrev=False)
     b.add_argument("what", nargs="?", default="train", choices=("train",), help="what to measure (default: train)")
-    b.add_argument("--preset", default=None, metavar="NAME", help="the training preset whose step is timed: tiny, char-small or gpt2-124m (default: tiny)")
-    b.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="timed steps per measurement, after 3 to warm up (default: 10)")
-    b.add_argument("--compile", dest="compile_loop", action=argparse.BooleanOptionalAction, default=True, help="also time the plain loop under torch.compile (default: --compile)")
-    b.add_argument("--memory-preset", default="gpt2-124m", metavar="NAME", help="the model preset whose peak memory is measured with each optimizer; none skips it (default: gpt2-124m)")
+    b.add_argument("--preset", default=None, metavar="NAME", help="the training preset whose step is timed: tiny, "
+                                                                  "char-small or gpt2-124m (default: tiny)")
+    b.add_argument("--steps", type=_positive_int, default=10, metavar="N",
+                   help="timed steps per measurement, after 3 to warm up (default: 10)")
+    b.add_argument("--compile", dest="compile_loop", action=argparse.BooleanOptionalAction, default=True,
+                   help="also time the plain loop under torch.compile (default: --compile)")
+    b.add_argument(
+        "--memory-preset", default="gpt2-124m", metavar="NAME", help="the model preset whose peak memory is measured "
+                                                                     "with each optimizer; none skips it (default: "
+                                                                     "gpt2-124m)")
     _add_config_options(b, exclude=("compile",))
     b.set_defaults(func=cmd_bench)
-    e = sub.add_parser("export-hf", help="write a run as a transformers model folder (GPT-2, Llama or Qwen3 layout) with its tokenizer", allow_abbrev=False)
-    e.add_argument("--ckpt", required=True, metavar="PATH", help="a run folder (its latest checkpoint), a checkpoint file or a saved model")
-    e.add_argument("--out", required=True, metavar="FOLDER", help="the folder to write (an earlier export there is replaced; a folder of other files is refused)")
+    e = sub.add_parser("export-hf", help="write a run as a transformers model folder (GPT-2, Llama or Qwen3 layout) "
+                                         "with its tokenizer", allow_abbrev=False)
+    e.add_argument("--ckpt", required=True, metavar="PATH", help="a run folder (its latest checkpoint), a checkpoint "
+                                                                 "file or a saved model")
+    e.add_argument("--out", required=True, metavar="FOLDER", help="the folder to write (an earlier export there is "
+                                                                  "replaced; a folder of other files is refused)")
     e.set_defaults(func=cmd_export_hf)
     ap.commands = {"train": t, "sample": s, "prepare": p, "bench": b, "export-hf": e}
     return ap
@@ -306,10 +378,12 @@ def _one_line(msg) -> str: return " ".join(str(msg).split())
 
 class _Signal(KeyboardInterrupt):
     "SIGTERM before the trainer installs its own handlers (while PyTorch loads, say): stop, and say so."
-    def __init__(self, signum): self.signum = signum; super().__init__(f"stopped by {signal.Signals(signum).name} before anything was written")
+    def __init__(self, signum): self.signum = signum; super().__init__(f"stopped by {signal.Signals(signum).name} "
+                                                                       "before anything was written")
 
 def main(argv: list[str] | None = None) -> int:
-    "The `pretrain_nb` command: 0 done, 2 a user's mistake, 3 training stopped, 128 + N stopped by signal N; one line, no traceback, unless --debug."
+    """The `pretrain_nb` command: 0 done, 2 a user's mistake, 3 training stopped, 128 + N stopped by signal N; one line,
+    no traceback, unless --debug."""
     started = _start_time()                                       # a --time-budget counts from here
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv[:1] or os.environ.get(DEBUG_ENV, "") not in ("", "0")
@@ -333,9 +407,11 @@ def main(argv: list[str] | None = None) -> int:
         except TrainingStopped as e: return fail(3, "training stopped: " + _one_line(e))
         except OSError as e:
             ue = os_user_error(e)
-            if ue is None: raise                                   # a bug, not a user's problem: the traceback is for us
+            # a bug, not a user's problem: the traceback is for us
+            if ue is None: raise
             return fail(2, "error: " + _one_line(ue))
-    except KeyboardInterrupt as e:                                 # Ctrl-C, or the trainer's RunInterrupted, or SIGTERM while loading
+    # Ctrl-C, or the trainer's RunInterrupted, or SIGTERM while loading
+    except KeyboardInterrupt as e:
         signum = getattr(e, "signum", signal.SIGINT)
         return fail(128 + signum, _one_line(e) or "interrupted")
     finally:
@@ -347,11 +423,13 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 def entry():
-    "The `pretrain_nb` command as a process: `main`, then leave without the interpreter's teardown of PyTorch (most of a second, which a time budget would pay); every file is written and closed by then."
+    """The `pretrain_nb` command as a process: `main`, then leave without the interpreter's teardown of PyTorch (most of
+    a second, which a time budget would pay); every file is written and closed by then."""
     code = main()
     sys.stdout.flush(); sys.stderr.flush()
     os._exit(code)
 
 import builtins
-if __name__ == "__main__" and not getattr(builtins, "__IPYTHON__", False):   # `python -m pretrain_nb.cli …` (torchrun uses this)
+# `python -m pretrain_nb.cli …` (torchrun uses this)
+if __name__ == "__main__" and not getattr(builtins, "__IPYTHON__", False):
     entry()

@@ -24,8 +24,8 @@ class GPTConfig:
     block_size: int = choice(256, "the context length in tokens, T_max")
     n_layer: int = choice(4, "Transformer blocks, L")
     n_head: int = choice(4, "attention heads per block, H")
-    n_kv_head: int | None = choice(None, "key/value heads per block: none is H (multi-head), 1 multi-query, a divisor of H "
-                                         "between them grouped-query attention (chapter 4)")
+    n_kv_head: int | None = choice(None, "key/value heads per block: none is H (multi-head), 1 multi-query, a divisor "
+                                         "of H between them grouped-query attention (chapter 4)")
     d_model: int = choice(256, "the width of the residual stream, d")
     dropout: float = choice(0.0, "dropout probability (0 for pre-training)")
     bias: bool = choice(True, "biases in the linear layers and norms")
@@ -41,7 +41,8 @@ class GPTConfig:
 
     def __post_init__(self):
         _check(self)                                          # below
-        if self.n_kv_head == self.n_head: object.__setattr__(self, "n_kv_head", None)    # one way to say "every head its own"
+        # one way to say "every head its own"
+        if self.n_kv_head == self.n_head: object.__setattr__(self, "n_kv_head", None)
 
     @property
     def d_head(self) -> int: return self.d_model // self.n_head
@@ -54,18 +55,21 @@ def _check(c: GPTConfig):
     "Refuse a configuration no model can be built from, saying what to choose instead."
     for f in ("vocab_size", "block_size", "n_layer", "n_head", "d_model"):
         v = getattr(c, f)
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise BadInput(f"GPTConfig.{f} must be a positive int, got {v!r}")
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise BadInput(f"GPTConfig.{f} must be a positive int, got {v!r}")
     if c.d_model % c.n_head:
         fits = next(h for h in range(c.n_head, 0, -1) if c.d_model % h == 0)
-        raise BadInput(f"GPTConfig: d_model={c.d_model} is not divisible by n_head={c.n_head}; each head gets d_model/n_head "
-                       f"dimensions, so pick e.g. n_head={fits}")
-    if c.n_kv_head is not None and not (isinstance(c.n_kv_head, int) and 1 <= c.n_kv_head <= c.n_head and c.n_head % c.n_kv_head == 0):
-        raise BadInput(f"GPTConfig.n_kv_head must divide n_head={c.n_head} (each key/value head serves a group of query heads), "
-                       f"got {c.n_kv_head!r}")
+        raise BadInput(f"GPTConfig: d_model={c.d_model} is not divisible by n_head={c.n_head}; each head gets "
+                       f"d_model/n_head dimensions, so pick e.g. n_head={fits}")
+    if (c.n_kv_head is not None
+        and not (isinstance(c.n_kv_head, int) and 1 <= c.n_kv_head <= c.n_head and c.n_head % c.n_kv_head == 0)):
+        raise BadInput(f"GPTConfig.n_kv_head must divide n_head={c.n_head} (each key/value head serves a group of "
+                       f"query heads), got {c.n_kv_head!r}")
     for f, allowed in _ALLOWED.items():
         if getattr(c, f) not in allowed:
             raise BadInput(f"GPTConfig.{f} must be one of {', '.join(map(repr, allowed))}, got {getattr(c, f)!r}")
-    if c.pos == "rope" and c.d_head % 2: raise BadInput(f"RoPE rotates pairs of dimensions: d_model/n_head must be even, got {c.d_head}")
+    if c.pos == "rope" and c.d_head % 2:
+        raise BadInput(f"RoPE rotates pairs of dimensions: d_model/n_head must be even, got {c.d_head}")
     if not 0 <= c.dropout < 1: raise BadInput(f"GPTConfig.dropout must be in [0, 1), got {c.dropout}")
     if not c.rope_base > 1: raise BadInput(f"GPTConfig.rope_base must be > 1, got {c.rope_base}")
     if c.logit_softcap is not None and not c.logit_softcap >= 0:
@@ -79,7 +83,8 @@ class Embeddings(nn.Module):
         c = config
         self.vocab_size, self.block_size = c.vocab_size, c.block_size
         self.wte = nn.Embedding(c.vocab_size, c.d_model)                                  # W^E ∈ R^{V×d}
-        self.wpe = nn.Embedding(c.block_size, c.d_model) if c.pos == "learned" else None  # W^P ∈ R^{T_max×d}; RoPE: none
+        # W^P ∈ R^{T_max×d}; RoPE: none
+        self.wpe = nn.Embedding(c.block_size, c.d_model) if c.pos == "learned" else None
         self.drop = nn.Dropout(c.dropout)
 
     def forward(self, idx: torch.Tensor, start: int = 0) -> torch.Tensor:
@@ -87,14 +92,19 @@ class Embeddings(nn.Module):
         if idx.dim() != 2: raise BadInput(f"expected token ids of shape (batch, time), got shape {tuple(idx.shape)}")
         T = idx.shape[1]
         if start + T > self.block_size:
-            raise BadInput(f"the sequence has {start + T} tokens but the model's context (block_size) is {self.block_size}; "
-                             f"crop the input to its last {self.block_size} tokens")
-        # checking ids reads values back from the tensor: free on a CPU, but on a GPU it would stall every step waiting for
+            raise BadInput(f"the sequence has {start + T} tokens but the model's context (block_size) is "
+                           f"{self.block_size}; crop the input to its last {self.block_size} tokens")
+        # checking ids reads values back from the tensor: free on a CPU, but on a GPU it would stall every step waiting
+        # for
         # the device (and break a torch.compile graph), so there an out-of-range id is left to the device's own assert
-        if idx.device.type == "cpu" and not torch.compiler.is_compiling() and idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= self.vocab_size):
+        if (
+            idx.device.type == "cpu"
+            and not torch.compiler.is_compiling() and idx.numel() and (int(idx.min()) < 0
+                                                                       or int(idx.max()) >= self.vocab_size)):
             bad = int(idx.max()) if int(idx.max()) >= self.vocab_size else int(idx.min())
             raise BadInput(f"token id {bad} is outside the vocabulary (0..{self.vocab_size - 1}); "
                              f"was the text encoded with a different tokenizer?")
         h = self.wte(idx)
-        if self.wpe is not None: h = h + self.wpe(torch.arange(start, start + T, device=idx.device))   # (B, T, d) + (T, d)
+        # (B, T, d) + (T, d)
+        if self.wpe is not None: h = h + self.wpe(torch.arange(start, start + T, device=idx.device))
         return self.drop(h)

@@ -21,7 +21,8 @@ __all__ = ['SPLIT_PATTERNS', 'FORMAT_NAME', 'FORMAT_VERSION', 'resolve_pattern',
 # %% ../nbs/01_tokenizer.ipynb #33c48ef0
 SPLIT_PATTERNS = {
     "gpt2": r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""",
-    "gpt4": r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+""",
+    "gpt4": (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|"""
+             r"""\s*[\r\n]|\s+(?!\S)|\s+"""),
 }
 
 def resolve_pattern(pattern: str) -> str:
@@ -31,7 +32,8 @@ def resolve_pattern(pattern: str) -> str:
         raise BadInput(f"unknown split pattern {pattern!r}: use one of {', '.join(SPLIT_PATTERNS)}, or a regex")
     try: regex.compile(pattern)
     except regex.error as e:
-        raise BadInput(f"pattern {pattern!r} is neither a known name ({', '.join(SPLIT_PATTERNS)}) nor a valid regex: {e}") from None
+        raise BadInput(f"pattern {pattern!r} is neither a known name ({', '.join(SPLIT_PATTERNS)}) nor a valid regex: "
+                       f"{e}") from None
     return pattern
 
 def pretokenize(text: str, pattern: str = "gpt4") -> list[str]:
@@ -103,7 +105,8 @@ def count_words(texts: str | Iterable[str], pattern: str = "gpt4", special_token
 def train_bpe(texts: str | Iterable[str] | Counter, n_merges: int, pattern: str = "gpt4",
               special_tokens: Iterable[str] = (), progress: bool | None = None) -> list[tuple[int, int]]:
     "Learn up to `n_merges` BPE merges with word counts, incremental pair counts and a priority queue."
-    words = texts if isinstance(texts, Counter) else count_words(texts, pattern, special_tokens, progress=bool(progress))
+    words = texts if isinstance(texts, Counter) else count_words(texts, pattern, special_tokens,
+                                                                 progress=bool(progress))
     seqs = [list(w.encode("utf-8")) for w in words]
     freqs = list(words.values())
     counts, where = defaultdict(int), defaultdict(set)
@@ -149,7 +152,8 @@ _CACHE_LIMIT = 200_000
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 def _readable(b: bytes) -> str:
-    "Bytes as text a person can read: invalid UTF-8 and control characters as `\\xNN`; backslash, newline, tab, CR escaped."
+    """Bytes as text a person can read: invalid UTF-8 and control characters as `\\xNN`; backslash, newline, tab, CR
+    escaped."""
     out = []
     for c in b.decode("utf-8", errors="surrogateescape"):
         if "\udc80" <= c <= "\udcff": out.append(f"\\x{ord(c) - 0xDC00:02x}")   # a byte that is not valid UTF-8 here
@@ -182,7 +186,8 @@ class Tokenizer:
     def eot_id(self) -> int:
         "The id of `<|endoftext|>`, the document separator."
         if "<|endoftext|>" not in self.special_tokens:
-            raise BadInput("this tokenizer has no <|endoftext|> special token; train it with special_tokens=('<|endoftext|>',)")
+            raise BadInput("this tokenizer has no <|endoftext|> special token; train it with "
+                           "special_tokens=('<|endoftext|>',)")
         return self.special_tokens["<|endoftext|>"]
 
     def _allowed(self, allowed_special, disallowed_special):
@@ -197,11 +202,12 @@ class Tokenizer:
             for m in self._special_re.finditer(text):
                 if m.group() in disallowed:
                     raise BadInput(
-                        f"the text contains the special token {m.group()!r} (at character {m.start()}). If it should be "
-                        f"the special token, pass allowed_special={{{m.group()!r}}} (or 'all'); to encode it as ordinary "
-                        f"text, pass disallowed_special=().")
+                        f"the text contains the special token {m.group()!r} (at character {m.start()}). If it should "
+                        f"be the special token, pass allowed_special={{{m.group()!r}}} (or 'all'); to encode it as "
+                        "ordinary text, pass disallowed_special=().")
 
-    def encode(self, text: str, allowed_special: Iterable[str] | str = (), disallowed_special: Iterable[str] | str = "all") -> list[int]:
+    def encode(self, text: str, allowed_special: Iterable[str] | str = (),
+               disallowed_special: Iterable[str] | str = "all") -> list[int]:
         "Token ids of `text`; special tokens follow tiktoken's `allowed_special`/`disallowed_special` rules."
         if not isinstance(text, str): raise TypeError(f"encode takes a str, got {type(text).__name__}")
         allowed, disallowed = self._allowed(allowed_special, disallowed_special)
@@ -221,14 +227,16 @@ class Tokenizer:
 
     # --- decoding
     def _check_ids(self, ids) -> list[int]:
-        "The ids as Python ints, each checked: an integer (a float like 65.7 is refused, not rounded) inside the vocabulary."
+        """The ids as Python ints, each checked: an integer (a float like 65.7 is refused, not rounded) inside the
+        vocabulary."""
         V, out = self.vocab_size, []
         for i in ids:
             try:
                 if isinstance(i, bool): raise TypeError
                 j = operator.index(i)                       # ints, NumPy integers and integer tensors; not floats
             except TypeError: raise BadInput(f"token ids must be integers, got {i!r} ({type(i).__name__})") from None
-            if not 0 <= j < V: raise BadInput(f"token id {j} is out of range for this tokenizer's vocabulary of {V} (ids 0..{V - 1})")
+            if not 0 <= j < V:
+                raise BadInput(f"token id {j} is out of range for this tokenizer's vocabulary of {V} (ids 0..{V - 1})")
             out.append(j)
         return out
 
@@ -254,7 +262,8 @@ class Tokenizer:
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
     def dumps(self) -> str:
-        "The tokenizer as versioned, human-readable JSON text: what `save` writes, and what checkpoints and saved models carry."
+        """The tokenizer as versioned, human-readable JSON text: what `save` writes, and what checkpoints and saved
+        models carry."""
         doc = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "type": self.kind, **self._payload(),
                "fingerprint": self.fingerprint}
         return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
@@ -279,14 +288,18 @@ class Tokenizer:
         "A tokenizer from the text of a saved tokenizer file (as checkpoints carry it); `where` names it in errors."
         doc = _parse_tokenizer_doc(text, where)
         want = Tokenizer.kinds.get(doc.get("type"))
-        if want is None: raise BadInput(f"{where}: unknown tokenizer type {doc.get('type')!r} (known: {', '.join(Tokenizer.kinds)})")
+        if want is None:
+            raise BadInput(f"{where}: unknown tokenizer type {doc.get('type')!r} (known: {', '.join(Tokenizer.kinds)})")
         if cls is not Tokenizer and want is not cls:
-            raise BadInput(f"{where} holds a {doc['type']!r} tokenizer; load it with {want.__name__}.load or load_tokenizer")
+            raise BadInput(f"{where} holds a {doc['type']!r} tokenizer; load it with {want.__name__}.load or "
+                           "load_tokenizer")
         try: tok = want._from_payload(doc)
         except (KeyError, TypeError, ValueError) as e:
-            raise BadInput(f"{where} is not a valid {doc['type']} tokenizer file ({e}); re-create it with save()") from None
+            raise BadInput(f"{where} is not a valid {doc['type']} tokenizer file ({e}); "
+                           "re-create it with save()") from None
         if doc.get("fingerprint") not in (None, tok.fingerprint):
-            raise BadInput(f"{where}: the contents do not match the stored fingerprint — the file was edited or damaged")
+            raise BadInput(f"{where}: the contents do not match the stored fingerprint — "
+                           "the file was edited or damaged")
         return tok
 
     def __repr__(self):
@@ -327,11 +340,13 @@ class BPETokenizer(Tokenizer):
             new = 256 + k
             if not (0 <= a < new and 0 <= b < new):
                 raise BadInput(f"merge {k} ({a}, {b}) refers to a token that does not exist yet (ids must be < {new})")
-            if (a, b) in self.ranks: raise BadInput(f"merge {k} ({a}, {b}) is a duplicate of merge {self.ranks[(a, b)] - 256}")
+            if (a, b) in self.ranks:
+                raise BadInput(f"merge {k} ({a}, {b}) is a duplicate of merge {self.ranks[(a, b)] - 256}")
             self.vocab.append(self.vocab[a] + self.vocab[b])
             self.ranks[(a, b)] = new
         n = len(self.vocab)
-        specials = special_tokens if isinstance(special_tokens, dict) else {s: n + j for j, s in enumerate(special_tokens)}
+        specials = special_tokens if isinstance(special_tokens, dict) else {s: n + j
+                                                                            for j, s in enumerate(special_tokens)}
         if sorted(specials.values()) != list(range(n, n + len(specials))):
             raise BadInput(f"special token ids must follow the {n} ordinary tokens: {specials}")
         super().__init__(specials)
@@ -454,16 +469,19 @@ def to_hf_tokenizer(tok: BPETokenizer):
     b2u = bytes_to_unicode()
     as_str = lambda b: "".join(b2u[x] for x in b)
     vocab = {as_str(b): i for i, b in enumerate(tok.vocab)}
-    if len(vocab) != len(tok.vocab): raise BadInput("two tokens have the same bytes; tokenizer.json cannot represent this vocabulary")
+    if len(vocab) != len(tok.vocab):
+        raise BadInput("two tokens have the same bytes; tokenizer.json cannot represent this vocabulary")
     merges = [(as_str(tok.vocab[a]), as_str(tok.vocab[b])) for a, b in tok.merges]
     hf = HFTokenizer(models.BPE(vocab=vocab, merges=merges, fuse_unk=False, byte_fallback=False))
     hf.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Split(Regex(tok.pattern), behavior="isolated", invert=False),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     hf.decoder = decoders.ByteLevel()
-    hf.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in sorted(tok.special_tokens, key=tok.special_tokens.get)])
+    hf.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in sorted(tok.special_tokens,
+                                                                                         key=tok.special_tokens.get)])
     for s, i in tok.special_tokens.items():
-        if hf.token_to_id(s) != i: raise RuntimeError(f"special token {s!r} got id {hf.token_to_id(s)} in tokenizers, not {i}")
+        if hf.token_to_id(s) != i:
+            raise RuntimeError(f"special token {s!r} got id {hf.token_to_id(s)} in tokenizers, not {i}")
     return hf
 
 def save_hf_tokenizer(tok: BPETokenizer, path: str | os.PathLike) -> Path:
@@ -484,11 +502,13 @@ class CharTokenizer(Tokenizer):
         if len(set(self.chars)) != len(self.chars): raise BadInput("chars must be distinct")
         self.stoi = {c: i for i, c in enumerate(self.chars)}
         n = len(self.chars)
-        specials = special_tokens if isinstance(special_tokens, dict) else {s: n + j for j, s in enumerate(special_tokens)}
+        specials = special_tokens if isinstance(special_tokens, dict) else {s: n + j
+                                                                            for j, s in enumerate(special_tokens)}
         super().__init__(specials)
 
     @classmethod
-    def train(cls, texts: str | Iterable[str], special_tokens: Iterable[str] = ("<|endoftext|>",), **_) -> "CharTokenizer":
+    def train(cls, texts: str | Iterable[str], special_tokens: Iterable[str] = ("<|endoftext|>",),
+              **_) -> "CharTokenizer":
         "The sorted set of characters in `texts` (special tokens cut out first)."
         texts = [texts] if isinstance(texts, str) else texts
         split, chars = _special_splitter(special_tokens), set()
