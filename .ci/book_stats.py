@@ -3,6 +3,7 @@
 
     python .ci/book_stats.py            # print the Markdown table
     python .ci/book_stats.py --update   # write it into nbs/index.ipynb (between the book-stats markers)
+    python .ci/book_stats.py --hide-solutions   # collapse every exercise's solution cells in Jupyter, outputs dropped
     python .ci/book_stats.py --check    # exit 1 if the table in nbs/index.ipynb is out of date, or a teaching chapter has
                                         # under 900 words of prose, no figure, fewer than two exercises, or a saved output
                                         # with a frozen progress bar or a warning, or a cell that mixes imports with other
@@ -33,6 +34,22 @@ def mixes_imports(source: str) -> bool:
     imports = (ast.Import, ast.ImportFrom)
     return any(isinstance(n, imports) for n in ast.walk(tree)) and any(not isinstance(n, imports) for n in tree.body)
 
+def solution_cells(nb: dict) -> list[dict]:
+    "The code cells that answer an exercise: those after a markdown cell that starts with '**Exercise', up to the next markdown."
+    out, inside = [], False
+    for c in nb["cells"]:
+        if c["cell_type"] == "markdown": inside = "".join(c["source"]).lstrip().startswith("**Exercise")
+        elif inside: out.append(c)
+    return out
+
+def hide_solutions(nb: dict) -> int:
+    "Collapse every solution cell in Jupyter (source_hidden) and drop its outputs; returns how many changed."
+    n = 0
+    for c in solution_cells(nb):
+        want = {**c.get("metadata", {}), "jupyter": {"source_hidden": True}}
+        if c.get("metadata") != want or c.get("outputs"): c["metadata"], c["outputs"] = want, []; n += 1
+    return n
+
 def stats(nb_path: Path) -> dict:
     nb = json.loads(nb_path.read_text())
     md = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
@@ -43,7 +60,9 @@ def stats(nb_path: Path) -> dict:
     title = next((re.sub(r"^#\s*", "", m.splitlines()[0]) for m in md if m.startswith("# ")), nb_path.stem)
     return {"chapter": nb_path.stem, "title": title, "words": sum(map(words, md)), "figures": figs, "code_cells": len(code),
             "exercises": sum(m.lstrip().startswith("**Exercise") for m in md), "dirty_outputs": len(bad),
-            "mixed_imports": [c.get("id") for c in code if mixes_imports("".join(c["source"]))]}
+            "mixed_imports": [c.get("id") for c in code if mixes_imports("".join(c["source"]))],
+            "open_solutions": sum(1 for c in solution_cells(nb)
+                                  if not c.get("metadata", {}).get("jupyter", {}).get("source_hidden") or c.get("outputs"))}
 
 def table(rows) -> str:
     out = ["| chapter | words of prose | figures | code cells | exercises |", "|---|---|---|---|---|"]
@@ -61,6 +80,10 @@ def index_table(text: str | None = None):
     raise SystemExit(f"nbs/index.ipynb has no {START} … {END} markers")
 
 def main():
+    if "--hide-solutions" in sys.argv:
+        for q in sorted((ROOT / "nbs").glob("*.ipynb")):
+            nb = json.loads(q.read_text())
+            if hide_solutions(nb): q.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n"); print("hid solutions in", q.name)
     rows = [stats(p) for p in sorted((ROOT / "nbs").glob("*.ipynb")) if p.stem != "index"]
     t = table(rows)
     print(t)
@@ -80,6 +103,8 @@ def main():
             if teaching and r["exercises"] < 2: problems.append(f"{r['chapter']}: {r['exercises']} exercises (fewer than 2)")
             if r["mixed_imports"]: problems.append(f"{r['chapter']}: cells {', '.join(r['mixed_imports'])} mix imports with "
                                                    "other code (nbdev's docs processing runs them alone): split them")
+            if r["open_solutions"]: problems.append(f"{r['chapter']}: {r['open_solutions']} exercise solutions open in Jupyter "
+                                                    "or with saved output: run python .ci/book_stats.py --hide-solutions")
             if r["dirty_outputs"]: problems.append(f"{r['chapter']}: {r['dirty_outputs']} saved outputs with a progress bar or a warning")
         for p in problems: print("FAIL  " + p)
         sys.exit(1 if problems else 0)

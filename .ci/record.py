@@ -9,6 +9,8 @@ so a saved output never holds a frozen bar. Run `nbdev_clean` afterwards.
 """
 import argparse, json, os, re, sys, time
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
+from book_stats import hide_solutions
 
 def flags_of(src: str) -> set[str]:
     return {m.group(1) for line in src.splitlines() if (m := re.match(r"^#\|\s*(slow|long|gpu|notest)\s*$", line.strip()))}
@@ -31,6 +33,8 @@ def record(path: Path, with_long: bool, timeout: int = 1800):
             tags.remove("skip-execution"); c.outputs = kept.get(c.id, [])
             if not tags: c.metadata.pop("tags", None)
     nbformat.write(nb, path)
+    raw = json.loads(path.read_text())                              # exercise solutions: collapsed, without output
+    if hide_solutions(raw): path.write_text(json.dumps(raw, indent=1, ensure_ascii=False) + "\n")
     print(f"recorded {path} in {time.time() - t:.0f}s", flush=True)
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import json, warnings
 from dataclasses import asdict
 from pathlib import Path
 import torch
+from fastcore.basics import patch
 from .core import (as_device, atomic_write, auto_threads, cpu_threads, human_count, OwnedFolder, BadInput,
                               NotFound)
 from .tokenizer import Tokenizer, BPETokenizer, to_hf_tokenizer, load_tokenizer
@@ -31,43 +32,48 @@ class Pretrained:
         self.source = Path(source).absolute() if source is not None else None
         self.threads = threads if threads is not None else (auto_threads(
             model.num_params(), "sampling") if self.device.type == "cpu" else None)
-
     @property
     def config(self) -> GPTConfig: return self.model.config
     @property
     def device(self) -> torch.device: return next(self.model.parameters()).device
-
-    def generate(self, prompt: str = "", max_new_tokens: int = 200, temperature: float = 0.8, top_k: int | None = 200,
-                 top_p: float | None = None, seed: int | None = None) -> str:
-        """Continue `prompt` (empty: start a new document); returns prompt + continuation, which ends where the model
-        ends the document. Temperature 0 is greedy; a seed makes a draw repeatable."""
-        with cpu_threads(self.threads):
-            return sample_text(self.model, self.tokenizer, prompt, max_new_tokens, temperature, top_k, top_p, seed)
-
-    def generate_ids(self, prompt: str = "", max_new_tokens: int = 200, temperature: float = 0.8,
-                     top_k: int | None = 200,
-                     top_p: float | None = None, seed: int | None = None) -> list[int]:
-        """The same draw as `generate`, as the new token ids (ending with `<|endoftext|>`'s id when the model ended the
-        document)."""
-        with cpu_threads(self.threads):
-            return sample_ids(self.model, self.tokenizer, prompt, max_new_tokens, temperature, top_k, top_p, seed)[1]
-
-    def save(self, path: str | Path) -> Path:
-        """One `.safetensors` file with the weights, the model's shape, the tokenizer and the run's settings:
-        `pretrain_nb.load` reads it back."""
-        path = Path(path)
-        if path.suffix != ".safetensors": raise BadInput(f"save writes one .safetensors file; got {path}")
-        return save_model(self.model, path, self.tokenizer, settings=json.dumps(self.settings or {}))
-
-    def export_hf(self, out: str | Path) -> Path:
-        "Write a 🤗 `transformers` folder (see below) and return its path."
-        return export_hf(self, out)
-
     def __repr__(self):
         src = f", from {self.source}" if self.source else ""
         return (f"Pretrained({human_count(self.model.num_params())} parameters, {self.config.n_layer} layers × "
                 f"{self.config.d_model}, context {self.config.block_size}; {type(self.tokenizer).__name__} of "
                 f"{self.tokenizer.vocab_size:,} tokens{src})")
+
+# %% ../nbs/11_api.ipynb #08787223
+@patch
+def generate(self: Pretrained, prompt: str = "", max_new_tokens: int = 200, temperature: float = 0.8,
+             top_k: int | None = 200,
+             top_p: float | None = None, seed: int | None = None) -> str:
+    """Continue `prompt` (empty: start a new document); returns prompt + continuation, which ends where the model
+    ends the document. Temperature 0 is greedy; a seed makes a draw repeatable."""
+    with cpu_threads(self.threads):
+        return sample_text(self.model, self.tokenizer, prompt, max_new_tokens, temperature, top_k, top_p, seed)
+
+@patch
+def generate_ids(self: Pretrained, prompt: str = "", max_new_tokens: int = 200, temperature: float = 0.8,
+                 top_k: int | None = 200,
+                 top_p: float | None = None, seed: int | None = None) -> list[int]:
+    """The same draw as `generate`, as the new token ids (ending with `<|endoftext|>`'s id when the model ended the
+    document)."""
+    with cpu_threads(self.threads):
+        return sample_ids(self.model, self.tokenizer, prompt, max_new_tokens, temperature, top_k, top_p, seed)[1]
+
+# %% ../nbs/11_api.ipynb #a320dddd
+@patch
+def save(self: Pretrained, path: str | Path) -> Path:
+    """One `.safetensors` file with the weights, the model's shape, the tokenizer and the run's settings:
+    `pretrain_nb.load` reads it back."""
+    path = Path(path)
+    if path.suffix != ".safetensors": raise BadInput(f"save writes one .safetensors file; got {path}")
+    return save_model(self.model, path, self.tokenizer, settings=json.dumps(self.settings or {}))
+
+@patch
+def export_hf(self: Pretrained, out: str | Path) -> Path:
+    "Write a 🤗 `transformers` folder (see below) and return its path."
+    return export_hf(self, out)
 
 # %% ../nbs/11_api.ipynb #b21ec76b
 EXPORT_MARKER, EXPORT_TOKENIZER = "pretrain_nb-export.json", "pretrain_nb_tokenizer.json"
@@ -135,6 +141,7 @@ def hf_config(config: GPTConfig, vocab_size: int, eot_id: int, dtype: torch.dtyp
             "bos_token_id": eot_id, "eos_token_id": eot_id, "pad_token_id": eot_id,
             "torch_dtype": str(dtype).removeprefix("torch.")}
 
+# %% ../nbs/11_api.ipynb #715dda8d
 def hf_files(p: Pretrained) -> dict[str, bytes | str]:
     "Every file of the export, by name: weights, configurations, the tokenizer in both formats."
     from safetensors.torch import save
@@ -162,6 +169,7 @@ def hf_files(p: Pretrained) -> dict[str, bytes | str]:
                         "AutoTokenizer cannot read it", stacklevel=3)
     return files
 
+# %% ../nbs/11_api.ipynb #2f929c4d
 def export_hf(p: Pretrained, out: str | Path) -> Path:
     """Write `p` as a 🤗 `transformers` GPT-2 folder, in a folder the export owns (an earlier export there is replaced;
     other files are refused)."""
@@ -177,6 +185,7 @@ def export_hf(p: Pretrained, out: str | Path) -> Path:
     finally: folder.unlock()
     return folder.path
 
+# %% ../nbs/11_api.ipynb #6a634109
 def _read_export(p: Path) -> tuple[GPT, Tokenizer, dict | None]:
     "A folder `export_hf` wrote, read without `transformers`."
     marker = json.loads((p / EXPORT_MARKER).read_text()) if (p / EXPORT_MARKER).is_file() else {}
@@ -225,6 +234,7 @@ _LLAMA_NAMES = [("emb.wte.weight", "model.embed_tokens.weight"), ("ln_f.weight",
                 (".attn.proj.", ".self_attn.o_proj."),
                 (".mlp.proj.", ".mlp.down_proj.")]
 
+# %% ../nbs/11_api.ipynb #9de010a0
 def to_llama_weights(model: GPT, vocab_size: int | None = None) -> dict[str, torch.Tensor]:
     """`model`'s weights under Llama's (or Qwen3's) names in `transformers`: Q, K, V and gate, up split apart;
     `vocab_size` rows kept."""
@@ -252,6 +262,7 @@ def to_llama_weights(model: GPT, vocab_size: int | None = None) -> dict[str, tor
         out["model.norm.weight"] = torch.ones(d)
     return {k: v.detach().contiguous() for k, v in out.items()}
 
+# %% ../nbs/11_api.ipynb #354f3440
 def from_llama_weights(sd: dict[str, torch.Tensor], config: GPTConfig) -> GPT:
     "A `GPT` of `config` holding Llama- or Qwen3-layout weights (as `to_llama_weights` writes them)."
     ours = {}

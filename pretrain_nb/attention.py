@@ -111,6 +111,7 @@ def _heatmap_png(w, labels, title) -> bytes:
     fig.colorbar(im, ax=ax, fraction=0.046)
     return figure_png(fig)
 
+# %% ../nbs/04_attention.ipynb #b76ea1c0
 class AttentionWidget:
     "Text box + layer/head selectors → a heatmap of that head's attention weights over the tokens."
     def __init__(self, model, tok, text: str = "def add(a, b):\n    return a + b", max_tokens: int = 48):

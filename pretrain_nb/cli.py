@@ -13,6 +13,7 @@ __all__ = ['DEBUG_ENV', 'GROUP_TITLES', 'UsageError', 'config_fields', 'option_h
 
 # %% ../nbs/12_cli.ipynb #1caa53bf
 DEBUG_ENV = "PRETRAIN_NB_DEBUG"
+
 _IMPORTED = time.time()                 # a process's start, before torch is imported
 
 def _start_time() -> float:
@@ -29,45 +30,48 @@ def _positive_int(s: str) -> int:
     v = int(s)
     if v < 1: raise ValueError
     return v
+
 _positive_int.__name__ = "positive integer"
 
 def _count(s: str) -> int:
     v = int(s)
     if v < 0: raise ValueError
     return v
+
 _count.__name__ = "whole number ≥ 0"
 
-def _fields_in_source(module: str, cls: str, maker: str):
-    """The syntax tree of `module`'s source, and the fields of its class `cls` made by `maker(...)`: (name, type,
-    arguments)."""
+# %% ../nbs/12_cli.ipynb #778ddf4b
+def _fields_in_source(module: str, maker: str, cls: str | None = None):
+    "The syntax tree of `module`'s source, and the fields made by `maker(...)` in its class `cls` (None: in any class)."
     import ast, importlib.util
     tree = ast.parse(Path(importlib.util.find_spec(module).origin).read_text(encoding="utf-8"))
-    node = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls)
+    body = [st for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and cls in (None, n.name) for st in n.body]
+    made = [st for st in body if isinstance(st, ast.AnnAssign) and isinstance(st.value, ast.Call)
+            and getattr(st.value.func, "id", "") == maker]
     return tree, [(st.target.id, ast.unparse(st.annotation),
-                   [ast.literal_eval(a) for a in st.value.args]) for st in node.body
-                  if isinstance(st, ast.AnnAssign) and isinstance(st.value, ast.Call) and getattr(st.value.func, "id",
-                                                                                                  "") == maker]
+                   [ast.literal_eval(a) for a in st.value.args]) for st in made]
+
+def _tiny_preset(tree) -> dict:
+    "The settings of the tiny preset (what `train` starts from without --preset), read from the trainer's source."
+    import ast
+    presets = next(n.value for n in ast.walk(tree)
+                   if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "TRAIN_PRESETS")
+    tiny = next(v for k, v in zip(presets.keys, presets.values) if ast.literal_eval(k) == "tiny")
+    return {kw.arg: ast.literal_eval(kw.value) for kw in tiny.keywords}
 
 @__import__("functools").cache
 def config_fields() -> list[dict]:
-    """`TrainConfig`'s fields — name, type, default, group, meaning — read from the sources without importing them (no
-    torch for --help)."""
-    import ast
-    tree, own = _fields_in_source("pretrain_nb.trainer", "TrainConfig", "opt")
-    # the model options: GPTConfig's choices
-    _, model = _fields_in_source("pretrain_nb.embeddings", "GPTConfig", "choice")
-    presets = next(
-        n.value
-        for n in ast.walk(tree) if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "TRAIN_PRESETS")
-    tiny = next(v for k, v in zip(presets.keys, presets.values) if ast.literal_eval(k) == "tiny")
-    # what `train` starts from without --preset
-    tiny = {kw.arg: ast.literal_eval(kw.value) for kw in tiny.keywords}
+    "`TrainConfig`'s fields — name, type, default, group, meaning — read from the sources, without importing torch."
+    tree, own = _fields_in_source("pretrain_nb.trainer", "opt")                # the six groups of TrainConfig
+    _, model = _fields_in_source("pretrain_nb.embeddings", "choice", "GPTConfig")    # the model options: GPTConfig's
+    tiny = _tiny_preset(tree)
     fields = [(n, t, d, g, h) for n, t, (d, g, h) in own]
     fields += [(n, t if "None" in t else f"{t} | None", None, "model", f"{h} (none: the preset's)") for n, t, (
         _, h) in model]
     return [{"name": n, "type": t, "default": d, "group": g, "help": h,
              "preset": tiny.get(n)} for n, t, d, g, h in fields]
 
+# %% ../nbs/12_cli.ipynb #5fd17528
 GROUP_TITLES = {"data": "data and tokenizer", "model": "model", "optimizer": "optimizer",
                 "schedule": "batches and schedule",
                 "evaluation": "evaluation, checkpoints, logging", "machine": "machine and run folder"}
@@ -206,58 +210,59 @@ def peak_memory(preset: str, optimizer: str, batch: int = 1, block: int = 128) -
     if r.returncode: raise RuntimeError(f"the memory probe failed for {optimizer}: {r.stderr[-800:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
-def cmd_bench(a):
-    """Tokens/s of the Trainer's step vs a plain nanoGPT-style loop (eager and compiled); KV-cache sampling speed; peak
-    memory with AdamW vs 8-bit AdamW."""
-    import tempfile, torch
-    from pretrain_nb.core import human_bytes, human_count
-    from pretrain_nb.trainer import make_config, Trainer
+# %% ../nbs/12_cli.ipynb #4b9ef367
+def _speed_rows(t, steps: int, compile_loop: bool) -> list[tuple[str, float]]:
+    "Tokens/s of the Trainer's step, of a plain loop (eager and compiled), and of sampling without and with the cache."
+    import torch
     from pretrain_nb.generate import generate
-    # a schedule that never ends
-    settings = {"out": tempfile.mkdtemp(), "sample_tokens": 0, **_config_overrides(a), "max_steps": 10**6}
-    preset = a.preset or "tiny"
-    cfg = make_config(preset, None, **settings)
-    t = Trainer(cfg, progress=False).setup()
-    p = t.plan
-    tokens = p.tokens_per_step
+    p, model, opt, loader, m = t.plan, t.model, t.opt, t.loader, t.plan.micro_batch
     def tokens_per_s(step):
         for _ in range(3): step()                                     # warm-up (and compilation)
         t0 = time.perf_counter()
-        for _ in range(a.steps): step()
-        return a.steps * tokens / (time.perf_counter() - t0)
-    model, opt, loader, m = t.model, t.opt, t.loader, p.micro_batch
-    def plain_step(fwd=model):                                        # the plain reference loop: nanoGPT's, eager
+        for _ in range(steps): step()
+        return steps * p.tokens_per_step / (time.perf_counter() - t0)
+    def plain_step(fwd=model):                                        # the plain reference loop: nanoGPT's
         X, Y = loader.next_batch()
         for i in range(p.accum):
             _, loss = fwd(X[i * m:(i + 1) * m], Y[i * m:(i + 1) * m]); (loss / p.accum).backward()
         opt.step(); opt.zero_grad(set_to_none=True)
-    rows = [(f"Trainer step ({preset}, {p.optimizer}, compile {'on' if p.compile else 'off'})",
-             tokens_per_s(t.train_step)),
+    rows = [(f"Trainer step ({p.optimizer}, compile {'on' if p.compile else 'off'})", tokens_per_s(t.train_step)),
             ("plain loop, same model, batch and optimizer, eager", tokens_per_s(plain_step))]
-    if a.compile_loop:
-        compiled = torch.compile(model)
-        rows.append(("plain loop, torch.compile", tokens_per_s(lambda: plain_step(compiled))))
-    base = rows[1][1]
-    p = torch.zeros(1, 1, dtype=torch.long, device=t.device)
+    if compile_loop: rows.append(("plain loop, torch.compile", tokens_per_s(lambda: plain_step(torch.compile(model)))))
+    start = torch.zeros(1, 1, dtype=torch.long, device=t.device)
     for cache in (False, True):
-        t0 = time.perf_counter(); generate(model, p, 100, temperature=0, use_cache=cache)
+        t0 = time.perf_counter(); generate(model, start, 100, temperature=0, use_cache=cache)
         rows.append((f"sampling {'with' if cache else 'without'} KV cache (tokens generated/s)",
                      100 / (time.perf_counter() - t0)))
-    print("| measurement | tokens/s | vs plain eager loop |\n|---|---|---|")
-    for name, v in rows:
-        print(f"| {name} | {v:,.0f} | {v / base:.2f}× |" if "sampling" not in name else f"| {name} | {v:,.0f} | |")
-    if a.memory_preset != "none":
-        mem = {o: peak_memory(a.memory_preset, o) for o in ("adamw", "adamw8bit")}
-        key = "cuda" if mem["adamw"]["cuda"] is not None else "rss"
-        print(f"\n| {a.memory_preset} ({human_count(mem['adamw']['params'])} parameters), 3 steps, batch 1 × 128 | "
-              f"optimizer state | state bytes/param | peak {'GPU memory' if key == 'cuda' else 'process RSS'} "
-              "|\n|---|---|---|---|")
-        for o, m in mem.items():
-            print(f"| {o} | {human_bytes(m['state'])} | {m['state'] / m['params']:.2f} | {human_bytes(m[key])} |")
-        saved = mem["adamw"][key] - mem["adamw8bit"][key]
-        print(f"\n8-bit AdamW lowers the peak by {human_bytes(saved)} "
-              f"({saved / mem['adamw']['params']:.2f} bytes per parameter; the state alone: "
-              f"{(mem['adamw']['state'] - mem['adamw8bit']['state']) / mem['adamw']['params']:.2f}).")
+    return rows
+
+# %% ../nbs/12_cli.ipynb #14e1ee86
+def _memory_table(preset: str) -> str:
+    "Peak memory and optimizer state of 3 steps of `preset` with fp32 and 8-bit AdamW, as a table and a sentence."
+    from pretrain_nb.core import human_bytes, human_count
+    mem = {o: peak_memory(preset, o) for o in ("adamw", "adamw8bit")}
+    key, n = ("cuda" if mem["adamw"]["cuda"] is not None else "rss"), mem["adamw"]["params"]
+    out = [f"| {preset} ({human_count(n)} parameters), 3 steps, batch 1 × 128 | optimizer state | state bytes/param | "
+           f"peak {'GPU memory' if key == 'cuda' else 'process RSS'} |", "|---|---|---|---|"]
+    out += [f"| {o} | {human_bytes(m['state'])} | {m['state'] / n:.2f} | {human_bytes(m[key])} |"
+            for o, m in mem.items()]
+    saved = mem["adamw"][key] - mem["adamw8bit"][key]
+    out += ["", f"8-bit AdamW lowers the peak by {human_bytes(saved)} ({saved / n:.2f} bytes per parameter; the state "
+                f"alone: {(mem['adamw']['state'] - mem['adamw8bit']['state']) / n:.2f})."]
+    return "\n".join(out)
+
+# %% ../nbs/12_cli.ipynb #f7785be0
+def cmd_bench(a):
+    "Tokens/s of the Trainer's step vs a plain loop; KV-cache sampling speed; peak memory with AdamW vs 8-bit AdamW."
+    import tempfile
+    from pretrain_nb.trainer import make_config, Trainer
+    settings = {"out": tempfile.mkdtemp(), "sample_tokens": 0, **_config_overrides(a), "max_steps": 10**6}
+    t = Trainer(make_config(a.preset or "tiny", None, **settings), progress=False).setup()
+    rows = _speed_rows(t, a.steps, a.compile_loop)
+    base = rows[1][1]
+    print(f"preset {a.preset or 'tiny'}\n\n| measurement | tokens/s | vs plain eager loop |\n|---|---|---|")
+    for name, v in rows: print(f"| {name} | {v:,.0f} | {'' if 'sampling' in name else f'{v / base:.2f}×'} |")
+    if a.memory_preset != "none": print("\n" + _memory_table(a.memory_preset))
 
 # %% ../nbs/12_cli.ipynb #41cc91c7
 class _Parser(argparse.ArgumentParser):
@@ -273,66 +278,67 @@ class _Parser(argparse.ArgumentParser):
             message = f"unknown option(s) {', '.join(hints)}" if opts else f"unexpected argument(s) {' '.join(words)}"
         raise UsageError(f"{self.prog}: {message}")
 
-def build_parser() -> argparse.ArgumentParser:
-    ap = _Parser(prog="pretrain_nb", allow_abbrev=False, description="Pre-train small GPTs on your own text.",
-                 epilog="Run `pretrain_nb COMMAND --help` for a command's options. Exit status: 0 done, 2 a mistake "
-                        "in the command or its inputs, 3 training stopped (losses not finite), 130/143 stopped by "
-                        "Ctrl-C/SIGTERM.")
-    ap.add_argument("--debug", action="store_true", help="show the full traceback of every error (or set "
-                                                         f"{DEBUG_ENV}=1)")
-    sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+# %% ../nbs/12_cli.ipynb #f0201eae
+def _train_parser(sub):
     t = sub.add_parser("train", help="train a model (default: the tiny preset on the standard library's source)",
                        usage="pretrain_nb train [--preset NAME] [--config FILE] [--resume [CKPT]] [--force] [--quiet] "
-                             "[--SETTING VALUE …]",
-                       description="Train a GPT. Settings come from the preset, then --config, then the options below.",
-                       allow_abbrev=False)
-    t.add_argument("--preset", default=None, metavar="NAME", help="tiny, char-small or gpt2-124m: the settings the "
-                                                                  "options below start from (default: tiny)")
+                             "[--SETTING VALUE …]", allow_abbrev=False,
+                       description="Train a GPT. Settings come from the preset, then --config, then the options below.")
+    t.add_argument("--preset", default=None, metavar="NAME",
+                   help="tiny, char-small or gpt2-124m: the settings the options below start from (default: tiny)")
     t.add_argument("--config", metavar="FILE", help="a YAML or JSON file of settings (default: none)")
     t.add_argument("--resume", nargs="?", const=True, default=False, metavar="CKPT",
                    help="continue the run in --out from its latest checkpoint (or from CKPT, a checkpoint of that "
                         "run), with its saved settings; options given change them where a resume may (learning rate, "
                         "max-steps, intervals, loggers)")
-    t.add_argument("--force", action="store_true", help="start over: delete the run's own checkpoints and metrics in "
-                                                        "--out (nothing else)")
+    t.add_argument("--force", action="store_true",
+                   help="start over: delete the run's own checkpoints and metrics in --out (nothing else)")
     t.add_argument("--quiet", action="store_true", help="no progress bar, no sample")
     _add_config_options(t)
     t.set_defaults(func=cmd_train)
+    return t
+
+# %% ../nbs/12_cli.ipynb #eda23784
+def _sample_parser(sub):
     s = sub.add_parser("sample", help="generate text from a checkpoint", allow_abbrev=False)
-    s.add_argument("--ckpt", required=True, metavar="PATH", help="a run folder (its latest checkpoint), a checkpoint "
-                                                                 "file, a saved model or an exported 🤗 folder")
+    s.add_argument("--ckpt", required=True, metavar="PATH",
+                   help="a run folder (its latest checkpoint), a checkpoint file, a saved model or an exported 🤗 "
+                        "folder")
     s.add_argument("--prompt", default="", help="the text to continue (default: none, a new document)")
-    s.add_argument("--prompt-file", default=None, help="continue the text of this file instead of --prompt (default: "
-                                                       "none)")
+    s.add_argument("--prompt-file", default=None,
+                   help="continue the text of this file instead of --prompt (default: none)")
     s.add_argument("--num-samples", type=_positive_int, default=1, metavar="N",
                    help="how many samples to write (default: 1)")
     s.add_argument("--max-new-tokens", type=_count, default=200, metavar="N",
                    help="the most tokens to add; a sample also ends where the model ends the document (default: 200)")
-    s.add_argument("--temperature", type=float, default=0.8, metavar="T", help="how far from the most likely token a "
-                                                                               "draw may stray; 0 is greedy (default: "
-                                                                               "0.8)")
+    s.add_argument("--temperature", type=float, default=0.8, metavar="T",
+                   help="how far from the most likely token a draw may stray; 0 is greedy (default: 0.8)")
     s.add_argument("--top-k", type=_positive_int, default=200, metavar="K",
                    help="draw only from the K most likely tokens (default: 200)")
-    s.add_argument("--top-p", type=float, default=None, metavar="P", help="nucleus sampling: draw from the most "
-                                                                          "likely tokens whose probabilities add up "
-                                                                          "to P, in (0, 1] (default: off)")
-    s.add_argument("--seed", type=int, default=None, metavar="N", help="the same seed draws the same samples "
-                                                                       "(default: a new draw each time)")
+    s.add_argument("--top-p", type=float, default=None, metavar="P",
+                   help="nucleus sampling: draw from the most likely tokens whose probabilities add up to P, in (0, 1] "
+                        "(default: off)")
+    s.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="the same seed draws the same samples (default: a new draw each time)")
     s.add_argument("--device", default=None, metavar="NAME", help="cpu, cuda, cuda:N or mps (default: cpu)")
     s.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                    help="CPU threads (default: a measured choice for the model's size)")
     s.set_defaults(func=cmd_sample)
+    return s
+
+# %% ../nbs/12_cli.ipynb #84c0b589
+def _prepare_parser(sub):
     p = sub.add_parser("prepare", help="train a tokenizer and write token shards for a corpus", allow_abbrev=False)
-    p.add_argument("--data", default="stdlib", metavar="SOURCE", help="stdlib, a .txt/.jsonl/.parquet file, folder or "
-                                                                      "glob, or hf:NAME (default: stdlib)")
-    p.add_argument("--out", default=None, metavar="FOLDER", help="the shard folder (default: runs/data-NAME, NAME "
-                                                                 "from --data)")
+    p.add_argument("--data", default="stdlib", metavar="SOURCE",
+                   help="stdlib, a .txt/.jsonl/.parquet file, folder or glob, or hf:NAME (default: stdlib)")
+    p.add_argument("--out", default=None, metavar="FOLDER",
+                   help="the shard folder (default: runs/data-NAME, NAME from --data)")
     p.add_argument("--text-field", default="text", metavar="NAME",
                    help="the column that holds the text (default: text)")
-    p.add_argument("--tokenizer", choices=("bpe", "char"), default="bpe", help="byte-level BPE, or one token per "
-                                                                               "character (default: bpe)")
-    p.add_argument("--tokenizer-file", metavar="FILE", help="use this saved tokenizer instead of training one "
-                                                            "(default: none)")
+    p.add_argument("--tokenizer", choices=("bpe", "char"), default="bpe",
+                   help="byte-level BPE, or one token per character (default: bpe)")
+    p.add_argument("--tokenizer-file", metavar="FILE",
+                   help="use this saved tokenizer instead of training one (default: none)")
     p.add_argument("--vocab-size", type=_positive_int, default=None, metavar="N",
                    help="the BPE vocabulary (default: 4,096, fewer for a small corpus)")
     p.add_argument("--val-fraction", type=float, default=0.1, metavar="F",
@@ -340,37 +346,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="N", help="the seed of the validation split (default: 0)")
     p.add_argument("--num-proc", type=_positive_int, default=None, metavar="N",
                    help="tokenizer threads (default: one per core)")
-    p.add_argument("--streaming", action="store_true", help="read the corpus as a stream: one pass, flat memory, for "
-                                                            "corpora larger than RAM (default: off)")
-    p.add_argument("--data-config", default=None, metavar="NAME", help="the dataset's configuration on the Hub, e.g. "
-                                                                       "sample-10BT (default: the dataset's default)")
+    p.add_argument("--streaming", action="store_true",
+                   help="read the corpus as a stream: one pass, flat memory, for corpora larger than RAM "
+                        "(default: off)")
+    p.add_argument("--data-config", default=None, metavar="NAME",
+                   help="the dataset's configuration on the Hub, e.g. sample-10BT (default: the dataset's default)")
     p.add_argument("--max-tokens", type=_positive_int, default=None, metavar="N",
                    help="stop after this many training tokens (default: all)")
     p.add_argument("--tokenizer-sample", type=_positive_int, default=100_000_000, metavar="N",
                    help="characters of training text the tokenizer is trained on (default: 100,000,000)")
     p.set_defaults(func=cmd_prepare)
+    return p
+
+# %% ../nbs/12_cli.ipynb #20e951be
+def _bench_parser(sub):
     b = sub.add_parser("bench", help="measure training and sampling speed", allow_abbrev=False)
     b.add_argument("what", nargs="?", default="train", choices=("train",), help="what to measure (default: train)")
-    b.add_argument("--preset", default=None, metavar="NAME", help="the training preset whose step is timed: tiny, "
-                                                                  "char-small or gpt2-124m (default: tiny)")
+    b.add_argument("--preset", default=None, metavar="NAME",
+                   help="the training preset whose step is timed: tiny, char-small or gpt2-124m (default: tiny)")
     b.add_argument("--steps", type=_positive_int, default=10, metavar="N",
                    help="timed steps per measurement, after 3 to warm up (default: 10)")
     b.add_argument("--compile", dest="compile_loop", action=argparse.BooleanOptionalAction, default=True,
                    help="also time the plain loop under torch.compile (default: --compile)")
-    b.add_argument(
-        "--memory-preset", default="gpt2-124m", metavar="NAME", help="the model preset whose peak memory is measured "
-                                                                     "with each optimizer; none skips it (default: "
-                                                                     "gpt2-124m)")
+    b.add_argument("--memory-preset", default="gpt2-124m", metavar="NAME",
+                   help="the model preset whose peak memory is measured with each optimizer; none skips it "
+                        "(default: gpt2-124m)")
     _add_config_options(b, exclude=("compile",))
     b.set_defaults(func=cmd_bench)
-    e = sub.add_parser("export-hf", help="write a run as a transformers model folder (GPT-2, Llama or Qwen3 layout) "
-                                         "with its tokenizer", allow_abbrev=False)
-    e.add_argument("--ckpt", required=True, metavar="PATH", help="a run folder (its latest checkpoint), a checkpoint "
-                                                                 "file or a saved model")
-    e.add_argument("--out", required=True, metavar="FOLDER", help="the folder to write (an earlier export there is "
-                                                                  "replaced; a folder of other files is refused)")
+    return b
+
+def _export_parser(sub):
+    e = sub.add_parser("export-hf", allow_abbrev=False,
+                       help="write a run as a transformers model folder (GPT-2, Llama or Qwen3 layout) with its "
+                            "tokenizer")
+    e.add_argument("--ckpt", required=True, metavar="PATH",
+                   help="a run folder (its latest checkpoint), a checkpoint file or a saved model")
+    e.add_argument("--out", required=True, metavar="FOLDER",
+                   help="the folder to write (an earlier export there is replaced; a folder of other files is refused)")
     e.set_defaults(func=cmd_export_hf)
-    ap.commands = {"train": t, "sample": s, "prepare": p, "bench": b, "export-hf": e}
+    return e
+
+# %% ../nbs/12_cli.ipynb #14194a0b
+_COMMANDS = {"train": _train_parser, "sample": _sample_parser, "prepare": _prepare_parser, "bench": _bench_parser,
+             "export-hf": _export_parser}
+
+def build_parser() -> argparse.ArgumentParser:
+    "The `pretrain_nb` command and its subcommands (`ap.commands` maps each name to its parser)."
+    ap = _Parser(prog="pretrain_nb", allow_abbrev=False, description="Pre-train small GPTs on your own text.",
+                 epilog="Run `pretrain_nb COMMAND --help` for a command's options. Exit status: 0 done, 2 a mistake in "
+                        "the command or its inputs, 3 training stopped (losses not finite), 130/143 stopped by "
+                        "Ctrl-C/SIGTERM.")
+    ap.add_argument("--debug", action="store_true", help="show the full traceback of every error (or set "
+                                                         f"{DEBUG_ENV}=1)")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    ap.commands = {name: make(sub) for name, make in _COMMANDS.items()}
     return ap
 
 # %% ../nbs/12_cli.ipynb #7c2a15e3
@@ -378,12 +407,26 @@ def _one_line(msg) -> str: return " ".join(str(msg).split())
 
 class _Signal(KeyboardInterrupt):
     "SIGTERM before the trainer installs its own handlers (while PyTorch loads, say): stop, and say so."
-    def __init__(self, signum): self.signum = signum; super().__init__(f"stopped by {signal.Signals(signum).name} "
-                                                                       "before anything was written")
+    def __init__(self, signum):
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name} before anything was written")
 
+def _run(a, fail) -> int:
+    "Run the parsed command: 0 done; a user's mistake (or a full disk, a missing permission) 2; a stopped training 3."
+    from pretrain_nb.core import UserError, os_user_error         # PyTorch loads from here on
+    from pretrain_nb.trainer import TrainingStopped
+    try: a.func(a)
+    except UserError as e: return fail(2, "error: " + _one_line(e))
+    except TrainingStopped as e: return fail(3, "training stopped: " + _one_line(e))
+    except OSError as e:
+        ue = os_user_error(e)
+        if ue is None: raise                                        # a bug, not a user's problem: the traceback is ours
+        return fail(2, "error: " + _one_line(ue))
+    return 0
+
+# %% ../nbs/12_cli.ipynb #328995d6
 def main(argv: list[str] | None = None) -> int:
-    """The `pretrain_nb` command: 0 done, 2 a user's mistake, 3 training stopped, 128 + N stopped by signal N; one line,
-    no traceback, unless --debug."""
+    "The `pretrain_nb` command: its exit status, and one line instead of a traceback (unless --debug)."
     started = _start_time()                                       # a --time-budget counts from here
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv[:1] or os.environ.get(DEBUG_ENV, "") not in ("", "0")
@@ -400,24 +443,13 @@ def main(argv: list[str] | None = None) -> int:
             if extra: ap.commands[a.command].error(f"unrecognized arguments: {' '.join(extra)}")
             a.started = started
         except UsageError as e: return fail(2, "error: " + _one_line(e))
-        from pretrain_nb.core import UserError, os_user_error         # PyTorch loads from here on
-        from pretrain_nb.trainer import TrainingStopped, RunInterrupted
-        try: a.func(a)
-        except UserError as e: return fail(2, "error: " + _one_line(e))
-        except TrainingStopped as e: return fail(3, "training stopped: " + _one_line(e))
-        except OSError as e:
-            ue = os_user_error(e)
-            # a bug, not a user's problem: the traceback is for us
-            if ue is None: raise
-            return fail(2, "error: " + _one_line(ue))
-    # Ctrl-C, or the trainer's RunInterrupted, or SIGTERM while loading
-    except KeyboardInterrupt as e:
-        signum = getattr(e, "signum", signal.SIGINT)
-        return fail(128 + signum, _one_line(e) or "interrupted")
+        return _run(a, fail)
+    except KeyboardInterrupt as e:                                # Ctrl-C, RunInterrupted, or SIGTERM while loading
+        return fail(128 + getattr(e, "signum", signal.SIGINT), _one_line(e) or "interrupted")
     finally:
         if old is not None: signal.signal(signal.SIGTERM, old)
-    return 0
 
+# %% ../nbs/12_cli.ipynb #297484e2
 def _main_thread() -> bool:
     import threading
     return threading.current_thread() is threading.main_thread()
@@ -430,6 +462,7 @@ def entry():
     os._exit(code)
 
 import builtins
+
 # `python -m pretrain_nb.cli …` (torchrun uses this)
 if __name__ == "__main__" and not getattr(builtins, "__IPYTHON__", False):
     entry()

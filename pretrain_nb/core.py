@@ -8,6 +8,7 @@ import contextlib, errno, io, json, math, os, random, shutil, socket, time
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'SMALL_FOR_SAMPLING', 'TMP_TAG', 'MANIFEST_VERSION', 'UserError', 'BadInput', 'NotFound', 'FolderInUse',
@@ -221,6 +222,7 @@ def _fsync_dir(folder: Path):
     except OSError: pass
     finally: os.close(fd)
 
+# %% ../nbs/00_core.ipynb #6e652932
 class AtomicFile:
     """A binary file written under a temporary name next to `path` and renamed over it on success: readers see the old
     file or the whole new one."""
@@ -256,6 +258,7 @@ class AtomicFile:
         if typ is None: self.commit()
         else: self.abort(error)
 
+# %% ../nbs/00_core.ipynb #22940d5b
 def atomic_write(path: str | os.PathLike, data: bytes | str | callable) -> Path:
     """Write `data` — bytes, text (UTF-8), or a function that writes into a binary file, like `torch.save` — to `path`
     atomically."""
@@ -285,6 +288,7 @@ def _try_lock(fd: int) -> bool:
         try: msvcrt.locking(fd, msvcrt.LK_NBLCK, 1); return True
         except OSError: return False
 
+# %% ../nbs/00_core.ipynb #4c007343
 class OwnedFolder:
     """A folder pretrain_nb writes into: a marker file lists every file it created there (the only ones it may replace
     or delete); a lock keeps a second writer out."""
@@ -292,144 +296,163 @@ class OwnedFolder:
                  lock_name: str = "run.lock", what: str = "run folder"):
         self.path, self.marker, self.kind, self.lock_name, self.what = Path(path), marker, kind, lock_name, what
         self._lock_fd = None
-
-    # --- the manifest
-    def read(self) -> dict | None:
-        "The manifest, or None when the folder has no marker; a marker of another kind is refused."
-        p = self.path / self.marker
-        if not p.is_file(): return None
-        try: doc = json.loads(p.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError): doc = None
-        if not isinstance(doc, dict) or doc.get("format") != self.kind or not isinstance(doc.get("files"), list):
-            raise BadInput(f"{p} is not the marker of a pretrain_nb {self.what}; pretrain_nb will not write into "
-                           f"{self.path} — choose another folder")
-        if doc.get("version", 0) > MANIFEST_VERSION:
-            raise BadInput(f"{p} was written by a newer pretrain_nb (manifest version {doc['version']}); upgrade "
-                           "pretrain_nb")
-        return doc
-
-    def _write(self, doc: dict): atomic_write(self.path / self.marker, json.dumps(doc, indent=1) + "\n")
-    def files(self) -> list[str]: return list((self.read() or {"files": []})["files"])
-    def owns(self, rel: str) -> bool: return self._rel(rel) in self.files()
-    def update(self, **fields):
-        "Store more fields in the marker (the files list stays as it is)."
-        doc = self.read(); doc.update({k: v
-                                       for k, v in fields.items() if k not in ("format", "files")}); self._write(doc)
-
-    def _rel(self, rel) -> str:
-        rel = Path(rel)
-        if rel.is_absolute(): rel = rel.relative_to(self.path)
-        s = rel.as_posix()
-        if s.startswith("..") or s in ("", "."): raise ValueError(f"{rel} is not inside {self.path}")
-        return s
-
-    def claim(self, rel: str | os.PathLike) -> Path:
-        """Declare that pretrain_nb is about to write `rel` here; refuses a file that is in the way and not ours.
-        Returns its path."""
-        rel = self._rel(rel); p = self.path / rel
-        doc = self.read()
-        if doc is None: raise BadInput(f"{self.path} is not open for writing (no {self.marker}); open() it first")
-        if rel in doc["files"]: return p
-        if p.exists() or p.is_symlink():
-            raise BadInput(f"{p} is in the way: it was not written by pretrain_nb, so it will not be replaced "
-                           f"— move it, or choose another folder")
-        doc["files"].append(rel); self._write(doc)
-        return p
-
-    def claim_dir(self, rel: str | os.PathLike) -> Path:
-        """A sub-folder to write into: created (and listed as ours) if missing; a folder that is already there stays the
-        user's."""
-        rel = self._rel(rel); p = self.path / rel
-        if p.exists() and not p.is_dir(): raise BadInput(f"{p} is in the way: a file where pretrain_nb needs a folder")
-        if not p.exists():
-            self.record(rel + "/")
-            p.mkdir(parents=True, exist_ok=True)
-        return p
-
-    def record(self, *rels: str | os.PathLike):
-        """List files pretrain_nb has just created under names it could not know beforehand (a TensorBoard event file,
-        say)."""
-        doc = self.read()
-        new = [r for r in (self._rel(r) + ("/" if str(r).endswith("/") else "") for r in rels) if r not in doc["files"]]
-        if new: doc["files"] += new; self._write(doc)
-
-    def forget(self, rel: str | os.PathLike):
-        "Delete a file of ours and drop it from the list (a file that is not ours is left alone)."
-        rel = self._rel(rel); doc = self.read()
-        if rel not in doc["files"]: return
-        (self.path / rel).unlink(missing_ok=True)
-        doc["files"].remove(rel); self._write(doc)
-
-    def clear(self, keep: tuple[str, ...] = ()) -> list[str]:
-        """Delete every file pretrain_nb wrote here except `keep`, the marker and the lock; folders it made go too if
-        left empty."""
-        doc = self.read(); kept, gone = [], []
-        protected = {self.marker, self.lock_name, *keep}
-        # files first, deepest folders first
-        entries = sorted(doc["files"], key=lambda r: (r.endswith("/"), -r.count("/")))
-        for rel in entries:
-            top = rel.split("/")[0] + ("/" if "/" in rel else "")
-            if rel in protected or top in protected: kept.append(rel); continue
-            p = self.path / rel.rstrip("/")
-            if rel.endswith("/"):
-                try: p.rmdir(); gone.append(rel)
-                except FileNotFoundError: gone.append(rel)
-                except OSError: kept.append(rel)                  # not empty: something in it is not ours
-            else: p.unlink(missing_ok=True); gone.append(rel)
-        doc["files"] = sorted(kept); self._write(doc)
-        return gone
-
-    # --- opening and the lock
-    def open(self, legacy=None) -> "OwnedFolder":
-        """Make the folder ours to write: create it if needed, lock it, write the marker; refuse a non-empty folder
-        pretrain_nb did not make."""
-        p = self.path
-        if p.exists() and not p.is_dir(): raise BadInput(f"{p} is a file, not a folder")
-        adopted = None
-        if p.is_dir() and self.read() is None:
-            entries = sorted(e.name for e in p.iterdir() if e.name != self.lock_name)
-            if entries:
-                # a folder an older pretrain_nb wrote, without a marker
-                adopted = legacy(p) if legacy else None
-                if adopted is None:
-                    shown = ", ".join(entries[:3]) + (", …" if len(entries) > 3 else "")
-                    raise BadInput(f"{p} is not empty and is not a pretrain_nb {self.what} (it has no {self.marker}; "
-                                   f"it holds {shown}); pretrain_nb never writes into a folder of other files — choose "
-                                   "a new or empty folder")
-        try: p.mkdir(parents=True, exist_ok=True)
-        except OSError as e: raise (os_user_error(e, p) or e) from None
-        self.lock()
-        try:
-            if self.read() is None:
-                self._write({"format": self.kind, "version": MANIFEST_VERSION,
-                             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                             "files": sorted({self.marker, self.lock_name, *(adopted or [])})})
-            remove_orphans(p)
-        except BaseException: self.unlock(); raise
-        return self
-
-    @property
-    def locked(self) -> bool: return self._lock_fd is not None
-
-    def lock(self):
-        "Take the folder's lock (held until `unlock`, exit or crash), or say which process holds it."
-        if self._lock_fd is not None: return
-        path = self.path / self.lock_name
-        try: fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as e: raise (os_user_error(e, path) or e) from None
-        if not _try_lock(fd):
-            try: holder = os.read(fd, 300).decode("utf-8", "replace").strip()
-            finally: os.close(fd)
-            raise FolderInUse(f"{self.path} is in use by another pretrain_nb process ({holder or 'starting up'}); "
-                              f"wait for it to finish, or choose another folder")
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
-        self._lock_fd = fd
-
-    def unlock(self):
-        "Release the lock (closing the file releases it)."
-        if self._lock_fd is not None:
-            os.close(self._lock_fd); self._lock_fd = None
-
     def __del__(self): self.unlock()
     def __repr__(self): return f"OwnedFolder({str(self.path)!r}, {'locked' if self.locked else 'unlocked'})"
+
+# %% ../nbs/00_core.ipynb #e1a69077
+@patch
+def read(self: OwnedFolder) -> dict | None:
+    "The manifest, or None when the folder has no marker; a marker of another kind is refused."
+    p = self.path / self.marker
+    if not p.is_file(): return None
+    try: doc = json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError): doc = None
+    if not isinstance(doc, dict) or doc.get("format") != self.kind or not isinstance(doc.get("files"), list):
+        raise BadInput(f"{p} is not the marker of a pretrain_nb {self.what}; pretrain_nb will not write into "
+                       f"{self.path} — choose another folder")
+    if doc.get("version", 0) > MANIFEST_VERSION:
+        raise BadInput(f"{p} was written by a newer pretrain_nb (manifest version {doc['version']}); upgrade "
+                       "pretrain_nb")
+    return doc
+
+@patch
+def _write(self: OwnedFolder, doc: dict): atomic_write(self.path / self.marker, json.dumps(doc, indent=1) + "\n")
+
+@patch
+def files(self: OwnedFolder) -> list[str]: return list((self.read() or {"files": []})["files"])
+
+@patch
+def owns(self: OwnedFolder, rel: str) -> bool: return self._rel(rel) in self.files()
+
+@patch
+def update(self: OwnedFolder, **fields):
+    "Store more fields in the marker (the files list stays as it is)."
+    doc = self.read(); doc.update({k: v
+                                   for k, v in fields.items() if k not in ("format", "files")}); self._write(doc)
+
+@patch
+def _rel(self: OwnedFolder, rel) -> str:
+    rel = Path(rel)
+    if rel.is_absolute(): rel = rel.relative_to(self.path)
+    s = rel.as_posix()
+    if s.startswith("..") or s in ("", "."): raise ValueError(f"{rel} is not inside {self.path}")
+    return s
+
+# %% ../nbs/00_core.ipynb #fe478f4f
+@patch
+def claim(self: OwnedFolder, rel: str | os.PathLike) -> Path:
+    """Declare that pretrain_nb is about to write `rel` here; refuses a file that is in the way and not ours.
+    Returns its path."""
+    rel = self._rel(rel); p = self.path / rel
+    doc = self.read()
+    if doc is None: raise BadInput(f"{self.path} is not open for writing (no {self.marker}); open() it first")
+    if rel in doc["files"]: return p
+    if p.exists() or p.is_symlink():
+        raise BadInput(f"{p} is in the way: it was not written by pretrain_nb, so it will not be replaced "
+                       f"— move it, or choose another folder")
+    doc["files"].append(rel); self._write(doc)
+    return p
+
+@patch
+def claim_dir(self: OwnedFolder, rel: str | os.PathLike) -> Path:
+    """A sub-folder to write into: created (and listed as ours) if missing; a folder that is already there stays the
+    user's."""
+    rel = self._rel(rel); p = self.path / rel
+    if p.exists() and not p.is_dir(): raise BadInput(f"{p} is in the way: a file where pretrain_nb needs a folder")
+    if not p.exists():
+        self.record(rel + "/")
+        p.mkdir(parents=True, exist_ok=True)
+    return p
+
+@patch
+def record(self: OwnedFolder, *rels: str | os.PathLike):
+    """List files pretrain_nb has just created under names it could not know beforehand (a TensorBoard event file,
+    say)."""
+    doc = self.read()
+    new = [r for r in (self._rel(r) + ("/" if str(r).endswith("/") else "") for r in rels) if r not in doc["files"]]
+    if new: doc["files"] += new; self._write(doc)
+
+# %% ../nbs/00_core.ipynb #4bf61e5e
+@patch
+def forget(self: OwnedFolder, rel: str | os.PathLike):
+    "Delete a file of ours and drop it from the list (a file that is not ours is left alone)."
+    rel = self._rel(rel); doc = self.read()
+    if rel not in doc["files"]: return
+    (self.path / rel).unlink(missing_ok=True)
+    doc["files"].remove(rel); self._write(doc)
+
+@patch
+def clear(self: OwnedFolder, keep: tuple[str, ...] = ()) -> list[str]:
+    """Delete every file pretrain_nb wrote here except `keep`, the marker and the lock; folders it made go too if
+    left empty."""
+    doc = self.read(); kept, gone = [], []
+    protected = {self.marker, self.lock_name, *keep}
+    # files first, deepest folders first
+    entries = sorted(doc["files"], key=lambda r: (r.endswith("/"), -r.count("/")))
+    for rel in entries:
+        top = rel.split("/")[0] + ("/" if "/" in rel else "")
+        if rel in protected or top in protected: kept.append(rel); continue
+        p = self.path / rel.rstrip("/")
+        if rel.endswith("/"):
+            try: p.rmdir(); gone.append(rel)
+            except FileNotFoundError: gone.append(rel)
+            except OSError: kept.append(rel)                  # not empty: something in it is not ours
+        else: p.unlink(missing_ok=True); gone.append(rel)
+    doc["files"] = sorted(kept); self._write(doc)
+    return gone
+
+# %% ../nbs/00_core.ipynb #71475fe4
+@patch
+def open(self: OwnedFolder, legacy=None) -> "OwnedFolder":
+    """Make the folder ours to write: create it if needed, lock it, write the marker; refuse a non-empty folder
+    pretrain_nb did not make."""
+    p = self.path
+    if p.exists() and not p.is_dir(): raise BadInput(f"{p} is a file, not a folder")
+    adopted = None
+    if p.is_dir() and self.read() is None:
+        entries = sorted(e.name for e in p.iterdir() if e.name != self.lock_name)
+        if entries:
+            # a folder an older pretrain_nb wrote, without a marker
+            adopted = legacy(p) if legacy else None
+            if adopted is None:
+                shown = ", ".join(entries[:3]) + (", …" if len(entries) > 3 else "")
+                raise BadInput(f"{p} is not empty and is not a pretrain_nb {self.what} (it has no {self.marker}; "
+                               f"it holds {shown}); pretrain_nb never writes into a folder of other files — choose "
+                               "a new or empty folder")
+    try: p.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise (os_user_error(e, p) or e) from None
+    self.lock()
+    try:
+        if self.read() is None:
+            self._write({"format": self.kind, "version": MANIFEST_VERSION,
+                         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                         "files": sorted({self.marker, self.lock_name, *(adopted or [])})})
+        remove_orphans(p)
+    except BaseException: self.unlock(); raise
+    return self
+
+# %% ../nbs/00_core.ipynb #4a06852a
+@patch(as_prop=True)
+def locked(self: OwnedFolder) -> bool: return self._lock_fd is not None
+
+@patch
+def lock(self: OwnedFolder):
+    "Take the folder's lock (held until `unlock`, exit or crash), or say which process holds it."
+    if self._lock_fd is not None: return
+    path = self.path / self.lock_name
+    try: fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e: raise (os_user_error(e, path) or e) from None
+    if not _try_lock(fd):
+        try: holder = os.read(fd, 300).decode("utf-8", "replace").strip()
+        finally: os.close(fd)
+        raise FolderInUse(f"{self.path} is in use by another pretrain_nb process ({holder or 'starting up'}); "
+                          f"wait for it to finish, or choose another folder")
+    os.ftruncate(fd, 0)
+    os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
+    self._lock_fd = fd
+
+@patch
+def unlock(self: OwnedFolder):
+    "Release the lock (closing the file releases it)."
+    if self._lock_fd is not None:
+        os.close(self._lock_fd); self._lock_fd = None

@@ -8,6 +8,7 @@ import contextlib, glob as globlib, hashlib, itertools, json, os, struct, sys, s
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 import datasets
 from datasets import Dataset, DatasetDict, IterableDataset, load_dataset
@@ -73,6 +74,7 @@ def _expand_source(source: str) -> list[Path]:
     if len(kinds) > 1: raise BadInput(f"{source!r} mixes file types ({sorted(kinds)}); point at one kind of file")
     return files
 
+# %% ../nbs/02_data.ipynb #4e0f7583
 def _warn_undecodable(files: list[Path]):
     "Say once (not once per file) if any text file has bytes that are not UTF-8."
     bad = []
@@ -106,6 +108,7 @@ def _check_hub_reachable(name: str, timeout: float = 5.0):
         raise BadInput(f"cannot reach the Hugging Face Hub ({host}:{port}: {e.strerror or e}) to load {name!r}; check "
                        "the network, or, if the dataset is in your local cache, set HF_HUB_OFFLINE=1") from None
 
+# %% ../nbs/02_data.ipynb #8e11f234
 def load_corpus(source: str | os.PathLike = "stdlib", text_field: str = "text", config: str | None = None,
                 split: str = "train", streaming: bool = False, **load_kwargs) -> Dataset | IterableDataset:
     "A corpus as a `datasets` `Dataset` with a `text` column: 'stdlib', a file/folder/glob, or 'hf:NAME'."
@@ -198,6 +201,7 @@ def open_shard(path: str | os.PathLike) -> np.memmap:
     meta = read_shard_header(path)
     return np.memmap(path, dtype=np.dtype(meta["dtype"]), mode="r", offset=HEADER_BYTES, shape=(meta["n_tokens"],))
 
+# %% ../nbs/02_data.ipynb #93fdf2d0
 class _ShardWriter:
     """Append token arrays to a split's shards; each shard is claimed in the folder's manifest, written under a
     temporary name and published by renaming."""
@@ -262,6 +266,14 @@ def describe_source(source, config: str | None = None) -> str:
     files = _expand_source(s)
     return "files:" + json.dumps([[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files])
 
+def _reusable(doc: dict, key: dict, out_dir: Path) -> bool:
+    "Do the shards in `out_dir` hold exactly this corpus, tokenizer and split, complete and undamaged?"
+    if not doc.get("complete") or doc.get("key") != key: return False
+    for split in doc["splits"].values():
+        for name, _ in split["shards"]: read_shard_header(out_dir / name)      # raises if one is missing or damaged
+    return True
+
+# %% ../nbs/02_data.ipynb #a127ad95
 def _documents(source, text_field: str, val_fraction: float, seed: int, config: str | None, streaming: bool):
     """Every document as (split, text), one pass: a split corpus split by split, or a stream routed by each document's
     seeded hash."""
@@ -291,13 +303,7 @@ def training_sample(source, text_field: str = "text", val_fraction: float = 0.1,
             if n >= max_chars: break
     return out
 
-def _reusable(doc: dict, key: dict, out_dir: Path) -> bool:
-    "Do the shards in `out_dir` hold exactly this corpus, tokenizer and split, complete and undamaged?"
-    if not doc.get("complete") or doc.get("key") != key: return False
-    for split in doc["splits"].values():
-        for name, _ in split["shards"]: read_shard_header(out_dir / name)      # raises if one is missing or damaged
-    return True
-
+# %% ../nbs/02_data.ipynb #e74b4e02
 def prepare(source, tok: Tokenizer, out_dir: str | os.PathLike, text_field: str = "text", val_fraction: float = 0.1,
             seed: int = 0, num_proc: int | None = None, shard_tokens: int = 2**28, force: bool = False,
             progress: bool = True,
@@ -336,65 +342,80 @@ def prepare(source, tok: Tokenizer, out_dir: str | os.PathLike, text_field: str 
     finally:
         folder.unlock()
 
+# %% ../nbs/02_data.ipynb #0966fd8a
+class _ShardPass:
+    "The state of one pass: each split's open shard and its counts, and how many documents the pass has read."
+    def __init__(self, folder, tok: Tokenizer, key: dict, shard_tokens: int):
+        doc = folder.read()
+        self.folder, self.tok, self.key, self.shard_tokens = folder, tok, key, shard_tokens
+        self.dtype = np.dtype(doc["dtype"])
+        cursor = doc.get("cursor") or {"documents": 0, "splits": {}}           # where an interrupted pass stopped
+        self.n_docs, self.stats = cursor["documents"], {s: dict(v) for s, v in cursor["splits"].items()}
+        self.writers, self.bytes = {}, 0
+
+    def writer(self, split: str) -> _ShardWriter:
+        if split not in self.writers:
+            st = self.stats.setdefault(split, {"shards": [], "documents": 0, "tokens": 0, "bytes": 0})
+            meta = {"source": self.key["source"], "split": split, "tokenizer": self.tok.fingerprint}
+            self.writers[split] = _ShardWriter(self.folder, split, self.dtype, meta, first=len(st["shards"]))
+        return self.writers[split]
+
+    def add(self, split: str, text: str, ids: list[int]):
+        "Append one document (its ids and the end-of-text token); publish every split when the train shard is full."
+        w, st = self.writer(split), self.stats[split]
+        w.write(np.asarray(ids + [self.tok.eot_id], dtype=np.int64))
+        size = len(text.encode("utf-8"))
+        st["documents"] += 1; st["tokens"] += len(ids) + 1; st["bytes"] += size; self.bytes += size
+        if split == "train" and w.n >= self.shard_tokens: self.publish()          # shards end where a document ends
+
+    def publish(self):
+        "Close every open shard and record how far the pass has come: an interrupted prepare resumes from here."
+        for split, w in self.writers.items(): self.stats[split]["shards"] += w.finish()
+        self.folder.update(cursor={"documents": self.n_docs, "splits": self.stats})
+
+# %% ../nbs/02_data.ipynb #492aa2c8
+@patch
+def finish(self: _ShardPass):
+    "Publish the last shards and mark the folder complete — refusing a corpus with no text, or none to validate on."
+    self.publish()
+    if "train" not in self.stats or self.stats["train"]["tokens"] <= self.stats["train"]["documents"]:
+        raise BadInput("the corpus has no text: every document is empty")
+    if "validation" not in self.stats:
+        raise BadInput("the corpus is too small to hold out a validation split: give more documents or a larger "
+                       "val_fraction")
+    for s in self.stats.values(): s["bytes"] = s["bytes"] or None
+    # written last: only now do the shards count
+    self.folder.update(splits=self.stats, complete=True, cursor=None)
+
+# %% ../nbs/02_data.ipynb #664865db
 def _write_shards(folder, source, tok, key, text_field, val_fraction, seed, num_proc, shard_tokens, progress, config,
                   streaming, max_tokens, batch_docs):
-    """The single pass: batches of documents are tokenized in parallel and appended to each split's shards; whenever the
-    train shard is full, every split's shard is published at that document's end and the cursor recorded."""
-    doc = folder.read()
-    eot, dtype = tok.eot_id, np.dtype(doc["dtype"])
-    cursor = doc.get("cursor") or {"documents": 0, "splits": {}}
-    stats = {s: dict(v) for s, v in cursor["splits"].items()}             # split -> shards, documents, tokens, bytes
-    writers = {}
-    def writer(split):
-        if split not in writers:
-            st = stats.setdefault(split, {"shards": [], "documents": 0, "tokens": 0, "bytes": 0})
-            meta = {"source": key["source"], "split": split, "tokenizer": tok.fingerprint}
-            writers[split] = _ShardWriter(folder, split, dtype, meta, first=len(st["shards"]))
-        return writers[split]
-    def publish():
-        "Close every open shard and record how far the pass has come: an interrupted prepare resumes from here."
-        for split, w in writers.items(): stats[split]["shards"] += w.finish()
-        folder.update(cursor={"documents": n_docs, "splits": stats})
-    n_docs = cursor["documents"]
-    docs = itertools.islice(_documents(source, text_field, val_fraction, seed, config, streaming), n_docs, None)
-    t0, done_bytes, full = time.time(), 0, False
-    bar = progress_bar(desc="tokenizing", unit="doc", initial=n_docs, show=progress, leave=False)
+    "The single pass: batches of documents tokenized in parallel and appended to their split's shards."
+    p, full, t0 = _ShardPass(folder, tok, key, shard_tokens), False, time.time()
+    docs = itertools.islice(_documents(source, text_field, val_fraction, seed, config, streaming), p.n_docs, None)
+    bar = progress_bar(desc="tokenizing", unit="doc", initial=p.n_docs, show=progress, leave=False)
     try:
-        while True:
-            batch = list(itertools.islice(docs, batch_docs))
-            if not batch: break
+        while batch := list(itertools.islice(docs, batch_docs)):
             ids = tok.encode_batch([t for _, t in batch], disallowed_special=(), num_threads=num_proc
                                    or os.cpu_count() or 1)
             for (split, text), x in zip(batch, ids):
-                n_docs += 1
-                # past max_tokens: only until validation has a document
-                if full and (split == "train" or "validation" in stats): continue
-                w, st = writer(split), stats[split]
-                w.write(np.asarray(x + [eot], dtype=np.int64))
-                size = len(text.encode("utf-8"))
-                st["documents"] += 1; st["tokens"] += len(x) + 1; st["bytes"] += size
-                done_bytes += size
-                if split == "train" and w.n >= shard_tokens: publish()           # shards end where a document ends
-                if max_tokens and split == "train" and st["tokens"] >= max_tokens: full = True
+                p.n_docs += 1
+                if full and (split == "train" or "validation" in p.stats): continue    # past max_tokens
+                p.add(split, text, x)
+                if max_tokens and split == "train" and p.stats["train"]["tokens"] >= max_tokens: full = True
             bar.update(len(batch))
-            if full and "validation" in stats: break
-        publish()
+            if full and "validation" in p.stats: break
+        p.finish()
     except BaseException:
-        for w in writers.values(): w.abort()                              # the unpublished shards' temporary files
+        for w in p.writers.values(): w.abort()                              # the unpublished shards' temporary files
         raise
     finally: bar.close()
-    if "train" not in stats or stats["train"]["tokens"] <= stats["train"]["documents"]:
-        raise BadInput("the corpus has no text: every document is empty")
-    if "validation" not in stats:
-        raise BadInput("the corpus is too small to hold out a validation split: give more documents or a larger "
-                       "val_fraction")
-    for s in stats.values(): s["bytes"] = s["bytes"] or None
-    folder.update(splits=stats, complete=True, cursor=None)              # written last: only now do the shards count
     if progress:
         dt = time.time() - t0
-        print(f"prepared {human_count(n_docs)} documents, {human_bytes(done_bytes)} of text in {dt:.1f}s "
-              f"({done_bytes / 2**20 / max(dt, 1e-9):.1f} MB/s)")
+        print(f"prepared {human_count(p.n_docs)} documents, {human_bytes(p.bytes)} of text in {dt:.1f}s "
+              f"({p.bytes / 2**20 / max(dt, 1e-9):.1f} MB/s)")
 
+# %% ../nbs/02_data.ipynb #3225a790
 def read_prepared(data_dir: str | os.PathLike) -> dict:
     "The `meta.json` of a prepared corpus; refuses a folder where `prepare` never finished."
     d = Path(data_dir); p = d / META_NAME
@@ -423,8 +444,8 @@ class TokenLoader:
         if batch_size < 1 or block_size < 1:
             raise BadInput(f"batch_size and block_size must be positive, got {batch_size}, {block_size}")
         if not 0 <= rank < world_size: raise BadInput(f"rank must be in [0, world_size={world_size}), got {rank}")
-        self.arrays, self.where = self._open(data, split), f"{data}" if isinstance(data,
-                                                                                   (str, Path)) else "the given tokens"
+        self.arrays = self._open(data, split)
+        self.where = f"{data}" if isinstance(data, (str, Path)) else "the given tokens"
         self.B, self.T, self.mode, self.seed = batch_size, block_size, mode, seed
         self.rank, self.world = rank, world_size
         self.device = torch.device(device)
@@ -439,81 +460,91 @@ class TokenLoader:
             raise BadInput(f"the {split!r} split of {self.where} has {self.n_tokens} tokens, but {what} needs {need}: "
                              f"use more text, or a smaller block_size / batch_size")
         self.step, self._perm_epoch, self._perm = 0, None, None
-
     @staticmethod
     def _open(data, split):
         if isinstance(data, (np.ndarray, torch.Tensor)): return [np.asarray(data)]
-        if isinstance(data, (list, tuple)) and data and isinstance(data[0],
-                                                                   (str, Path)): return [open_shard(p) for p in data]
+        if isinstance(data, (list, tuple)) and data and isinstance(data[0], (str, Path)):
+            return [open_shard(p) for p in data]
         d = Path(data)
         meta = read_prepared(d)
         if split not in meta["splits"]: raise BadInput(f"{d} has no split {split!r}; it has {list(meta['splits'])}")
         return [open_shard(d / name) for name, _ in meta["splits"][split]["shards"]]
-
-    def _window(self, start: int, length: int) -> np.ndarray:
-        "Tokens [start, start+length) of the concatenated shards."
-        k = int(np.searchsorted(self.starts, start, side="right")) - 1
-        out, off = [], start - int(self.starts[k])
-        while length > 0:
-            piece = self.arrays[k][off: off + length]
-            out.append(piece); length -= len(piece); k, off = k + 1, 0
-        return out[0] if len(out) == 1 else np.concatenate(out)
-
-    def _batch_starts(self, step: int) -> np.ndarray:
-        "Start positions of this rank's windows in global batch `step`."
-        BW = self.B * self.world
-        if self.mode == "random":
-            starts = np.random.default_rng([self.seed, step]).integers(0, self.n_tokens - self.T, size=BW)
-        else:
-            j = np.arange(step * BW, (step + 1) * BW)              # positions in the endless stream of shuffled epochs
-            starts = np.empty(BW, dtype=np.int64)
-            for e in np.unique(j // self.n_blocks):
-                m = j // self.n_blocks == e
-                starts[m] = self._epoch_perm(int(e))[j[m] % self.n_blocks] * self.T
-        return starts[self.rank * self.B:(self.rank + 1) * self.B]
-
-    def _epoch_perm(self, epoch: int) -> np.ndarray:
-        if self._perm_epoch != epoch:
-            self._perm, self._perm_epoch = np.random.default_rng([self.seed, epoch]).permutation(self.n_blocks), epoch
-        return self._perm
-
-    @property
-    def epoch(self) -> float:
-        "Epochs done so far (blocks of the whole split seen, across all ranks)."
-        return self.step * self.B * self.world / self.n_blocks
-
-    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        "The next `(x, y)`, each (B, T) int64, on the loader's device."
-        buf = np.stack([self._window(int(s), self.T + 1) for s in self._batch_starts(self.step)]).astype(np.int64)
-        self.step += 1
-        xy = torch.from_numpy(buf)
-        if self.device.type == "cuda": xy = xy.pin_memory().to(self.device, non_blocking=True)
-        elif self.device.type != "cpu": xy = xy.to(self.device)
-        return xy[:, :-1], xy[:, 1:]
-
-    def __iter__(self): return self
-    def __next__(self): return self.next_batch()
-
-    def state_dict(self) -> dict:
-        return {"step": self.step, "mode": self.mode, "seed": self.seed, "batch_size": self.B, "block_size": self.T,
-                "world_size": self.world, "n_tokens": self.n_tokens}
-
-    def load_state_dict(self, state: dict):
-        "Resume from `state_dict()`; refuses a state saved over different data or batch geometry."
-        mine = {"mode": self.mode, "seed": self.seed, "block_size": self.T, "n_tokens": self.n_tokens,
-                "global batch": self.B * self.world}
-        theirs = {**state, "global batch": state["batch_size"] * state.get("world_size", 1)}
-        for k, v in mine.items():
-            if theirs.get(k, v) != v:
-                raise BadInput(f"loader state has {k}={theirs[k]!r} but this loader has {v!r}: resuming would "
-                                 f"not continue the same sequence of batches")
-        # `step` counts global batches, the same whatever the world size: a run resumes at the same place on more or
-        # fewer ranks
-        self.step = int(state["step"])
-
     def __repr__(self):
         return (f"TokenLoader({self.mode}, B={self.B}, T={self.T}, {human_count(self.n_tokens)} tokens, "
                 f"rank {self.rank}/{self.world}, step {self.step})")
+
+# %% ../nbs/02_data.ipynb #a6828a37
+@patch
+def _window(self: TokenLoader, start: int, length: int) -> np.ndarray:
+    "Tokens [start, start+length) of the concatenated shards."
+    k = int(np.searchsorted(self.starts, start, side="right")) - 1
+    out, off = [], start - int(self.starts[k])
+    while length > 0:
+        piece = self.arrays[k][off: off + length]
+        out.append(piece); length -= len(piece); k, off = k + 1, 0
+    return out[0] if len(out) == 1 else np.concatenate(out)
+
+@patch
+def _batch_starts(self: TokenLoader, step: int) -> np.ndarray:
+    "Start positions of this rank's windows in global batch `step`."
+    BW = self.B * self.world
+    if self.mode == "random":
+        starts = np.random.default_rng([self.seed, step]).integers(0, self.n_tokens - self.T, size=BW)
+    else:
+        j = np.arange(step * BW, (step + 1) * BW)              # positions in the endless stream of shuffled epochs
+        starts = np.empty(BW, dtype=np.int64)
+        for e in np.unique(j // self.n_blocks):
+            m = j // self.n_blocks == e
+            starts[m] = self._epoch_perm(int(e))[j[m] % self.n_blocks] * self.T
+    return starts[self.rank * self.B:(self.rank + 1) * self.B]
+
+@patch
+def _epoch_perm(self: TokenLoader, epoch: int) -> np.ndarray:
+    if self._perm_epoch != epoch:
+        self._perm, self._perm_epoch = np.random.default_rng([self.seed, epoch]).permutation(self.n_blocks), epoch
+    return self._perm
+
+@patch(as_prop=True)
+def epoch(self: TokenLoader) -> float:
+    "Epochs done so far (blocks of the whole split seen, across all ranks)."
+    return self.step * self.B * self.world / self.n_blocks
+
+# %% ../nbs/02_data.ipynb #5273c98a
+@patch
+def next_batch(self: TokenLoader) -> tuple[torch.Tensor, torch.Tensor]:
+    "The next `(x, y)`, each (B, T) int64, on the loader's device."
+    buf = np.stack([self._window(int(s), self.T + 1) for s in self._batch_starts(self.step)]).astype(np.int64)
+    self.step += 1
+    xy = torch.from_numpy(buf)
+    if self.device.type == "cuda": xy = xy.pin_memory().to(self.device, non_blocking=True)
+    elif self.device.type != "cpu": xy = xy.to(self.device)
+    return xy[:, :-1], xy[:, 1:]
+
+@patch
+def __iter__(self: TokenLoader): return self
+
+@patch
+def __next__(self: TokenLoader): return self.next_batch()
+
+# %% ../nbs/02_data.ipynb #9a1393c1
+@patch
+def state_dict(self: TokenLoader) -> dict:
+    return {"step": self.step, "mode": self.mode, "seed": self.seed, "batch_size": self.B, "block_size": self.T,
+            "world_size": self.world, "n_tokens": self.n_tokens}
+
+@patch
+def load_state_dict(self: TokenLoader, state: dict):
+    "Resume from `state_dict()`; refuses a state saved over different data or batch geometry."
+    mine = {"mode": self.mode, "seed": self.seed, "block_size": self.T, "n_tokens": self.n_tokens,
+            "global batch": self.B * self.world}
+    theirs = {**state, "global batch": state["batch_size"] * state.get("world_size", 1)}
+    for k, v in mine.items():
+        if theirs.get(k, v) != v:
+            raise BadInput(f"loader state has {k}={theirs[k]!r} but this loader has {v!r}: resuming would "
+                             f"not continue the same sequence of batches")
+    # `step` counts global batches, the same whatever the world size: a run resumes at the same place on more or
+    # fewer ranks
+    self.step = int(state["step"])
 
 # %% ../nbs/02_data.ipynb #cf994fb8
 def corpus_stats(data_dir: str | os.PathLike) -> dict:

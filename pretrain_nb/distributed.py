@@ -50,6 +50,7 @@ def teardown_distributed():
     "Leave the process group (safe to call when there is none)."
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
+# %% ../nbs/10_distributed.ipynb #4b94aa53
 def _all_reduce(x, info: DistInfo, op):
     """A number, reduced as float64 (the result a float); or a tensor on the training device, reduced as it is, without
     a wait."""

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from .core import BadInput
 
 # %% auto #0
-__all__ = ['filter_logits', 'generate', 'sample_ids', 'sample_text']
+__all__ = ['filter_logits', 'check_prompt', 'next_token', 'generate', 'sample_ids', 'sample_text']
 
 # %% ../nbs/09_generate.ipynb #e09204e4
 def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
@@ -29,12 +29,8 @@ def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float |
     return logits
 
 # %% ../nbs/09_generate.ipynb #cc497b41
-@torch.no_grad()
-def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
-             top_p: float | None = None, eot_id: int | None = None, seed: int | None = None, use_cache: bool = True,
-             vocab_size: int | None = None) -> torch.Tensor:
-    """Extend (B, T) ids by up to `max_new_tokens` sampled tokens; temperature 0 is greedy; stops when every row hit
-    `eot_id`."""
+def check_prompt(idx: torch.Tensor, max_new_tokens: int, temperature: float, context: int):
+    "Refuse a prompt or a setting generation cannot work with, saying what to give instead."
     if not (isinstance(temperature, (int, float)) and temperature >= 0 and math.isfinite(temperature)):
         raise BadInput(f"temperature must be a finite number ≥ 0, got {temperature}")
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
@@ -42,30 +38,38 @@ def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float =
     if idx.dim() != 2 or idx.shape[1] == 0:
         raise BadInput("the prompt must be a (batch, time) tensor of at least one token, got shape "
                        f"{tuple(idx.shape)}; to start from nothing, start from the end-of-text token")
+    if idx.shape[1] > context:
+        raise BadInput(f"the prompt has {idx.shape[1]} tokens, more than the context of {context}; crop it first")
+
+def next_token(z: torch.Tensor, temperature: float, top_k=None, top_p=None, gen=None) -> torch.Tensor:
+    """One token for each row of logits `z` (B, V): the most likely at temperature 0, else a draw from the filtered
+    softmax."""
+    if temperature == 0: return z.argmax(-1, keepdim=True)
+    return torch.multinomial(filter_logits(z / temperature, top_k, top_p).softmax(-1), 1, generator=gen)
+
+# %% ../nbs/09_generate.ipynb #04a8c77b
+@torch.no_grad()
+def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
+             top_p: float | None = None, eot_id: int | None = None, seed: int | None = None, use_cache: bool = True,
+             vocab_size: int | None = None) -> torch.Tensor:
+    "Extend (B, T) ids by up to `max_new_tokens` tokens; temperature 0 is greedy; stops when every row hit `eot_id`."
     T_max = model.config.block_size
-    if idx.shape[1] > T_max:
-        raise BadInput(f"the prompt has {idx.shape[1]} tokens, more than the context of {T_max}; crop it first")
+    check_prompt(idx, max_new_tokens, temperature, T_max)
     gen = torch.Generator(device=idx.device).manual_seed(seed) if seed is not None else None
     was = model.training; model.eval()
-    # when the context is full, keep its last 3/4 and make room for 1/4 new tokens
+    # when the context is full, keep its last 3/4: room for 1/4 new tokens
     keep = T_max - max(1, T_max // 4)
     cache, start, done = None, 0, torch.zeros(idx.shape[0], dtype=torch.bool, device=idx.device)
     for _ in range(max_new_tokens):
-        # the window is full: slide it, and (with a cache) rebuild the cache once
-        if idx.shape[1] - start > T_max:
-            start, cache = idx.shape[1] - keep, None
-        if use_cache and cache is not None:
-            logits = model(idx[:, -1:], cache=cache)             # one new position
+        # full: slide, rebuild the cache once
+        if idx.shape[1] - start > T_max: start, cache = idx.shape[1] - keep, None
+        if use_cache and cache is not None: logits = model(idx[:, -1:], cache=cache)            # one new position
         else:
             cache = [{} for _ in model.blocks] if use_cache else None
-            logits = model(idx[:, start:], cache=cache)          # the whole window (filling the cache)
+            logits = model(idx[:, start:], cache=cache)                                     # the whole window
         z = logits[:, -1].float()
-        # the model's vocabulary may be padded past the tokenizer's
-        if vocab_size is not None: z[:, vocab_size:] = float("-inf")
-        if temperature == 0: nxt = z.argmax(-1, keepdim=True)
-        else:
-            probs = filter_logits(z / temperature, top_k, top_p).softmax(-1)
-            nxt = torch.multinomial(probs, 1, generator=gen)
+        if vocab_size is not None: z[:, vocab_size:] = float("-inf")   # the model's vocabulary may be padded past it
+        nxt = next_token(z, temperature, top_k, top_p, gen)
         if eot_id is not None:
             nxt = torch.where(done[:, None], torch.full_like(nxt, eot_id), nxt)
             done |= nxt[:, 0] == eot_id

@@ -65,6 +65,7 @@ def _probs_table_html(labels, probs) -> str:
                    for l, p in zip(labels, probs))
     return f'<table><tr><th>next token</th><th>p</th></tr>{rows}</table>'
 
+# %% ../nbs/06_loss.ipynb #9efc7b87
 class NextTokenWidget:
     "A prompt box, a temperature slider and a top-k selector → a bar chart of the next-token probabilities."
     def __init__(self, model, tok, prompt: str = "The capital of France is", k: int = 10):

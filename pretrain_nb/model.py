@@ -10,6 +10,7 @@ from dataclasses import dataclass, asdict, fields
 import torch
 import torch.nn.functional as F
 from torch import nn
+from fastcore.basics import patch
 from .core import BadInput, NotFound, atomic_write
 from .embeddings import Embeddings, GPTConfig
 from .attention import CausalSelfAttention
@@ -133,35 +134,35 @@ class GPT(nn.Module):
         for name, p in self.named_parameters():                                    # scaled residual projections
             if name.endswith("attn.proj.weight") or name.endswith("mlp.proj.weight"):
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * c.n_layer))
-
     @staticmethod
     def _init_weights(m):
         if isinstance(m, (nn.Linear, nn.Embedding)): nn.init.normal_(m.weight, mean=0.0, std=0.02)
         if isinstance(m, nn.Linear) and m.bias is not None: nn.init.zeros_(m.bias)
-
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, return_attn: bool = False,
-                cache: list[dict] | None = None):
-        "Logits (B, T, V); with `targets`, also the mean cross-entropy; with `return_attn`, the weights of every layer."
-        start = cache[0]["k"].shape[2] if cache and "k" in cache[0] else 0    # positions already in the KV cache
-        h, ws = self.emb(idx, start), []
-        for i, block in enumerate(self.blocks):
-            if return_attn: h, w = block(h, return_weights=True); ws.append(w)
-            else: h = block(h, cache=cache[i] if cache is not None else None)
-        logits = self.lm_head(self.ln_f(h))
-        if self.config.logit_softcap: logits = softcap(logits, self.config.logit_softcap)
-        if return_attn: return logits, ws
-        if targets is None: return logits
-        # bf16 logits → fp32 for the loss; fp64 stays
-        wide = logits.to(torch.promote_types(logits.dtype, torch.float32))
-        loss = F.cross_entropy(wide.flatten(0, 1), targets.flatten(), ignore_index=-1)
-        return logits, loss
-
     def num_params(self, non_embedding: bool = False) -> int:
         "Parameters (tied weights counted once); `non_embedding` leaves out W^E and W^P, as scaling laws count."
         n = sum(p.numel() for p in self.parameters())
         if non_embedding:
             n -= self.emb.wte.weight.numel() + (self.emb.wpe.weight.numel() if self.emb.wpe is not None else 0)
         return n
+
+# %% ../nbs/05_transformer.ipynb #fb00add0
+@patch
+def forward(self: GPT, idx: torch.Tensor, targets: torch.Tensor | None = None, return_attn: bool = False,
+            cache: list[dict] | None = None):
+    "Logits (B, T, V); with `targets`, also the mean cross-entropy; with `return_attn`, the weights of every layer."
+    start = cache[0]["k"].shape[2] if cache and "k" in cache[0] else 0    # positions already in the KV cache
+    h, ws = self.emb(idx, start), []
+    for i, block in enumerate(self.blocks):
+        if return_attn: h, w = block(h, return_weights=True); ws.append(w)
+        else: h = block(h, cache=cache[i] if cache is not None else None)
+    logits = self.lm_head(self.ln_f(h))
+    if self.config.logit_softcap: logits = softcap(logits, self.config.logit_softcap)
+    if return_attn: return logits, ws
+    if targets is None: return logits
+    # bf16 logits → fp32 for the loss; fp64 stays
+    wide = logits.to(torch.promote_types(logits.dtype, torch.float32))
+    loss = F.cross_entropy(wide.flatten(0, 1), targets.flatten(), ignore_index=-1)
+    return logits, loss
 
 # %% ../nbs/05_transformer.ipynb #4f3e54f5
 def flops_per_token(config: GPTConfig, n_params: int | None = None, seq_len: int | None = None) -> float:
@@ -209,6 +210,7 @@ def device_peak_flops(device, dtype: torch.dtype = torch.bfloat16,
 _HF_NAMES = [("emb.wte", "transformer.wte"), ("emb.wpe", "transformer.wpe"), ("ln_f", "transformer.ln_f"),
              ("blocks.", "transformer.h."), ("attn.qkv", "attn.c_attn"), ("attn.proj", "attn.c_proj"),
              ("mlp.fc", "mlp.c_fc"), ("mlp.proj", "mlp.c_proj")]
+
 _CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
 
 def _is_hf_buffer(k: str) -> bool:
@@ -224,6 +226,7 @@ def _check_gpt2_compatible(c: GPTConfig):
     if diff: raise BadInput("only the gpt2 architecture (pre-LN) has GPT-2's layout; this model has " +
                             ", ".join(f"{k}={v!r}" for k, v in diff.items()))
 
+# %% ../nbs/05_transformer.ipynb #bbe31675
 def to_gpt2_weights(model: GPT, vocab_size: int | None = None) -> dict[str, torch.Tensor]:
     """`model`'s weights under GPT-2's names and layout (Conv1D matrices transposed, the tied head stored once);
     `vocab_size` keeps only the first rows of the embedding."""
@@ -255,6 +258,7 @@ def from_gpt2_weights(sd: dict[str, torch.Tensor], config: GPTConfig) -> GPT:
     model.load_state_dict(ours)
     return model.eval()
 
+# %% ../nbs/05_transformer.ipynb #a02f4830
 def hf_gpt2_config(c: GPTConfig):
     "The `transformers.GPT2Config` with the same shape."
     from transformers import GPT2Config
@@ -306,6 +310,7 @@ def load_model_state(model: GPT, state: dict) -> GPT:
     model.load_state_dict(state["model"])
     return model
 
+# %% ../nbs/05_transformer.ipynb #de5d64ee
 def read_model_file(path, map_location="cpu") -> tuple[dict, dict]:
     """The metadata and the tensors of a file `save_model` wrote; anything else is refused with what it looks like and
     what reads it."""

@@ -465,7 +465,9 @@ def _compile(flags: list[str], lib_path: Path):
         # whole file or nothing, also when two processes build at once
         atomic_write(lib_path, tmp.read_bytes())
 
+# %% ../nbs/07_optim.ipynb #fbfdcdeb
 _kernels = {}
+
 def _load_kernel(portable: bool = False):
     "The compiled kernel (built once per source, flags and CPU; cached on disk), or None if it cannot be built."
     if portable in _kernels: return _kernels[portable]
@@ -682,6 +684,7 @@ def newton_schulz(G: torch.Tensor, steps: int = 5, coeffs=NS_COEFFS, eps: float 
         X = torch.addmm(X, B, X, beta=a)                  # aX + BX
     return X.T if tall else X
 
+# %% ../nbs/07_optim.ipynb #d286ff07
 class Muon(torch.optim.Optimizer):
     """Muon for the groups with `muon=True` (2-D weights): Nesterov momentum, orthogonalised, scaled to AdamW's update
     size; AdamW for the other groups."""
@@ -717,6 +720,7 @@ class Muon(torch.optim.Optimizer):
                 p.add_(o, alpha=-g["lr"] * 0.2 * math.sqrt(max(p.shape)))
         return loss
 
+# %% ../nbs/07_optim.ipynb #4f363058
 def muon_groups(model: nn.Module, weight_decay: float = 0.1) -> list[dict]:
     """Muon for the blocks' 2-D weights; AdamW for the rest (embeddings and an untied head decay, gains and biases do
     not)."""

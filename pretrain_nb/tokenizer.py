@@ -9,14 +9,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 import regex
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import atomic_write, BadInput, NotFound, show_widget, progress_bar
 
 # %% auto #0
 __all__ = ['SPLIT_PATTERNS', 'FORMAT_NAME', 'FORMAT_VERSION', 'resolve_pattern', 'pretokenize', 'get_pair_counts', 'merge_pair',
-           'train_bpe_naive', 'count_words', 'train_bpe', 'Tokenizer', 'load_tokenizer', 'BPETokenizer',
-           'bytes_per_token', 'bytes_to_unicode', 'to_hf_tokenizer', 'save_hf_tokenizer', 'CharTokenizer',
-           'token_spans_html', 'TokenizerWidget']
+           'train_bpe_naive', 'count_words', 'pair_counts', 'merge_everywhere', 'train_bpe', 'Tokenizer',
+           'load_tokenizer', 'BPETokenizer', 'bytes_per_token', 'bytes_to_unicode', 'to_hf_tokenizer',
+           'save_hf_tokenizer', 'CharTokenizer', 'token_spans_html', 'TokenizerWidget']
 
 # %% ../nbs/01_tokenizer.ipynb #33c48ef0
 SPLIT_PATTERNS = {
@@ -102,22 +103,44 @@ def count_words(texts: str | Iterable[str], pattern: str = "gpt4", special_token
     return counts
 
 # %% ../nbs/01_tokenizer.ipynb #f366ea42
-def train_bpe(texts: str | Iterable[str] | Counter, n_merges: int, pattern: str = "gpt4",
-              special_tokens: Iterable[str] = (), progress: bool | None = None) -> list[tuple[int, int]]:
-    "Learn up to `n_merges` BPE merges with word counts, incremental pair counts and a priority queue."
-    words = texts if isinstance(texts, Counter) else count_words(texts, pattern, special_tokens,
-                                                                 progress=bool(progress))
-    seqs = [list(w.encode("utf-8")) for w in words]
-    freqs = list(words.values())
+def pair_counts(seqs: list[list[int]], freqs: list[int]) -> tuple[dict, dict]:
+    "How often each adjacent pair occurs, weighted by its word's count, and in which words: (counts, where)."
     counts, where = defaultdict(int), defaultdict(set)
     for i, (ids, f) in enumerate(zip(seqs, freqs)):
         for pair in zip(ids, ids[1:]):
             counts[pair] += f
             where[pair].add(i)
+    return counts, where
+
+def merge_everywhere(pair: tuple[int, int], new_id: int, seqs, freqs, counts, where, heap):
+    "Merge `pair` into `new_id` in every word that holds it; update the counts, the index and the queue by the change."
+    delta = defaultdict(int)
+    for i in where.pop(pair):
+        old = seqs[i]
+        new = merge_pair(old, pair, new_id)
+        if len(new) == len(old): continue               # stale index entry: the pair is gone from this word
+        for p in zip(old, old[1:]): delta[p] -= freqs[i]
+        for p in zip(new, new[1:]):
+            delta[p] += freqs[i]
+            where[p].add(i)
+        seqs[i] = new
+    for p, d in delta.items():
+        if d == 0: continue
+        c = counts[p] + d
+        if c: counts[p] = c; heapq.heappush(heap, (-c, p))
+        else: del counts[p]
+
+# %% ../nbs/01_tokenizer.ipynb #a6b44dbd
+def train_bpe(texts: str | Iterable[str] | Counter, n_merges: int, pattern: str = "gpt4",
+              special_tokens: Iterable[str] = (), progress: bool | None = None) -> list[tuple[int, int]]:
+    "Learn up to `n_merges` BPE merges with word counts, incremental pair counts and a priority queue."
+    words = texts if isinstance(texts, Counter) else count_words(texts, pattern, special_tokens,
+                                                                 progress=bool(progress))
+    seqs, freqs = [list(w.encode("utf-8")) for w in words], list(words.values())
+    counts, where = pair_counts(seqs, freqs)
     heap = [(-c, p) for p, c in counts.items()]
     heapq.heapify(heap)
-    merges = []
-    show = progress if progress is not None else n_merges >= 2000
+    merges, show = [], progress if progress is not None else n_merges >= 2000
     with progress_bar(total=n_merges, show=show, desc="merges", unit="merge", leave=False) as bar:
         while len(merges) < n_merges:
             while heap:                                         # pop the best entry that is still current
@@ -126,27 +149,13 @@ def train_bpe(texts: str | Iterable[str] | Counter, n_merges: int, pattern: str 
             else: break                                         # no pairs left: nothing more to learn
             new_id = 256 + len(merges)
             merges.append(pair)
-            delta = defaultdict(int)
-            for i in where.pop(pair):
-                old = seqs[i]
-                new = merge_pair(old, pair, new_id)
-                if len(new) == len(old): continue               # stale index entry: the pair is gone from this word
-                f = freqs[i]
-                for p in zip(old, old[1:]): delta[p] -= f
-                for p in zip(new, new[1:]):
-                    delta[p] += f
-                    where[p].add(i)
-                seqs[i] = new
-            for p, d in delta.items():
-                if d == 0: continue
-                c = counts[p] + d
-                if c: counts[p] = c; heapq.heappush(heap, (-c, p))
-                else: del counts[p]
+            merge_everywhere(pair, new_id, seqs, freqs, counts, where, heap)
             bar.update(1)
     return merges
 
 # %% ../nbs/01_tokenizer.ipynb #fb87e4cc
 FORMAT_NAME, FORMAT_VERSION = "pretrain_nb-tokenizer", 1
+
 _CACHE_LIMIT = 200_000
 
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
@@ -162,149 +171,159 @@ def _readable(b: bytes) -> str:
         else: out.append(c)
     return "".join(out)
 
+# %% ../nbs/01_tokenizer.ipynb #b507234a
 class Tokenizer:
     "What every tokenizer here shares: special tokens, batch encoding, decoding, saving."
     kind, kinds = None, {}                               # kinds: 'bpe' -> BPETokenizer, ... (for `load`)
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         if cls.kind: Tokenizer.kinds[cls.kind] = cls
-
     def __init__(self, special_tokens: dict[str, int]):
         self.special_tokens = dict(special_tokens)
         self.special_ids = {i: s for s, i in self.special_tokens.items()}
         self._special_re = _special_splitter(self.special_tokens)
-
-    # --- what a subclass provides
     def encode_ordinary(self, text: str) -> list[int]: raise NotImplementedError
     def token_bytes(self, i: int) -> bytes: raise NotImplementedError
     @property
     def vocab_size(self) -> int: raise NotImplementedError
     def _payload(self) -> dict: raise NotImplementedError
-
-    # --- special tokens
-    @property
-    def eot_id(self) -> int:
-        "The id of `<|endoftext|>`, the document separator."
-        if "<|endoftext|>" not in self.special_tokens:
-            raise BadInput("this tokenizer has no <|endoftext|> special token; train it with "
-                           "special_tokens=('<|endoftext|>',)")
-        return self.special_tokens["<|endoftext|>"]
-
-    def _allowed(self, allowed_special, disallowed_special):
-        allowed = set(self.special_tokens) if allowed_special == "all" else set(allowed_special)
-        unknown = allowed - set(self.special_tokens)
-        if unknown: raise BadInput(f"allowed_special names tokens this tokenizer does not have: {sorted(unknown)}")
-        disallowed = set(self.special_tokens) - allowed if disallowed_special == "all" else set(disallowed_special)
-        return allowed, disallowed
-
-    def _check_disallowed(self, text, disallowed):
-        if disallowed and self._special_re is not None:
-            for m in self._special_re.finditer(text):
-                if m.group() in disallowed:
-                    raise BadInput(
-                        f"the text contains the special token {m.group()!r} (at character {m.start()}). If it should "
-                        f"be the special token, pass allowed_special={{{m.group()!r}}} (or 'all'); to encode it as "
-                        "ordinary text, pass disallowed_special=().")
-
-    def encode(self, text: str, allowed_special: Iterable[str] | str = (),
-               disallowed_special: Iterable[str] | str = "all") -> list[int]:
-        "Token ids of `text`; special tokens follow tiktoken's `allowed_special`/`disallowed_special` rules."
-        if not isinstance(text, str): raise TypeError(f"encode takes a str, got {type(text).__name__}")
-        allowed, disallowed = self._allowed(allowed_special, disallowed_special)
-        self._check_disallowed(text, disallowed)
-        if not allowed: return self.encode_ordinary(text)
-        ids, start = [], 0
-        for m in _special_splitter(allowed).finditer(text):
-            ids += self.encode_ordinary(text[start:m.start()])
-            ids.append(self.special_tokens[m.group()])
-            start = m.end()
-        return ids + self.encode_ordinary(text[start:])
-
-    def encode_batch(self, texts: Iterable[str], allowed_special: Iterable[str] | str = (),
-                     disallowed_special: Iterable[str] | str = "all", num_threads: int = 8) -> list[list[int]]:
-        "Encode many texts (the bulk path; subclasses with a compiled backend override it)."
-        return [self.encode(t, allowed_special, disallowed_special) for t in texts]
-
-    # --- decoding
-    def _check_ids(self, ids) -> list[int]:
-        """The ids as Python ints, each checked: an integer (a float like 65.7 is refused, not rounded) inside the
-        vocabulary."""
-        V, out = self.vocab_size, []
-        for i in ids:
-            try:
-                if isinstance(i, bool): raise TypeError
-                j = operator.index(i)                       # ints, NumPy integers and integer tensors; not floats
-            except TypeError: raise BadInput(f"token ids must be integers, got {i!r} ({type(i).__name__})") from None
-            if not 0 <= j < V:
-                raise BadInput(f"token id {j} is out of range for this tokenizer's vocabulary of {V} (ids 0..{V - 1})")
-            out.append(j)
-        return out
-
-    def decode_bytes(self, ids: Iterable[int]) -> bytes:
-        "The raw bytes the ids stand for (possibly ending inside a UTF-8 character)."
-        return b"".join(self.token_bytes(i) for i in self._check_ids(ids))
-
-    def decode(self, ids: Iterable[int], errors: str = "replace") -> str:
-        "Text from ids; a partial UTF-8 sequence becomes U+FFFD (never an exception)."
-        return self.decode_bytes(ids).decode("utf-8", errors=errors)
-
-    def token_str(self, i: int) -> str:
-        "A readable view of token `i`'s bytes: invalid UTF-8 as `\\xNN`, newlines and tabs escaped."
-        self._check_ids([i])
-        if i in self.special_ids: return self.special_ids[i]
-        return _readable(self.token_bytes(i))
-
-    # --- files
-    @property
-    def fingerprint(self) -> str:
-        "A short hash of everything that decides the ids: same fingerprint, same encoding."
-        body = json.dumps(self._payload(), sort_keys=True, ensure_ascii=True)
-        return hashlib.sha256(body.encode()).hexdigest()[:16]
-
-    def dumps(self) -> str:
-        """The tokenizer as versioned, human-readable JSON text: what `save` writes, and what checkpoints and saved
-        models carry."""
-        doc = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "type": self.kind, **self._payload(),
-               "fingerprint": self.fingerprint}
-        return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
-
-    def save(self, path: str | os.PathLike) -> Path:
-        "Write `dumps()` to a file (atomically)."
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, self.dumps())
-        return Path(path)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "Tokenizer":
-        "Load a tokenizer saved by `save`, checking that the file is one (and of a version this code reads)."
-        path = Path(path)
-        if not path.is_file(): raise NotFound(f"no tokenizer file at {path}")
-        try: text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as e: text = None
-        return cls.loads(text, str(path))
-
-    @classmethod
-    def loads(cls, text: str | None, where: str = "the tokenizer") -> "Tokenizer":
-        "A tokenizer from the text of a saved tokenizer file (as checkpoints carry it); `where` names it in errors."
-        doc = _parse_tokenizer_doc(text, where)
-        want = Tokenizer.kinds.get(doc.get("type"))
-        if want is None:
-            raise BadInput(f"{where}: unknown tokenizer type {doc.get('type')!r} (known: {', '.join(Tokenizer.kinds)})")
-        if cls is not Tokenizer and want is not cls:
-            raise BadInput(f"{where} holds a {doc['type']!r} tokenizer; load it with {want.__name__}.load or "
-                           "load_tokenizer")
-        try: tok = want._from_payload(doc)
-        except (KeyError, TypeError, ValueError) as e:
-            raise BadInput(f"{where} is not a valid {doc['type']} tokenizer file ({e}); "
-                           "re-create it with save()") from None
-        if doc.get("fingerprint") not in (None, tok.fingerprint):
-            raise BadInput(f"{where}: the contents do not match the stored fingerprint — "
-                           "the file was edited or damaged")
-        return tok
-
     def __repr__(self):
         return f"{type(self).__name__}(vocab_size={self.vocab_size}, special_tokens={list(self.special_tokens)})"
 
+# %% ../nbs/01_tokenizer.ipynb #bf1d2813
+@patch(as_prop=True)
+def eot_id(self: Tokenizer) -> int:
+    "The id of `<|endoftext|>`, the document separator."
+    if "<|endoftext|>" not in self.special_tokens:
+        raise BadInput("this tokenizer has no <|endoftext|> special token; train it with "
+                       "special_tokens=('<|endoftext|>',)")
+    return self.special_tokens["<|endoftext|>"]
+
+@patch
+def _allowed(self: Tokenizer, allowed_special, disallowed_special):
+    allowed = set(self.special_tokens) if allowed_special == "all" else set(allowed_special)
+    unknown = allowed - set(self.special_tokens)
+    if unknown: raise BadInput(f"allowed_special names tokens this tokenizer does not have: {sorted(unknown)}")
+    disallowed = set(self.special_tokens) - allowed if disallowed_special == "all" else set(disallowed_special)
+    return allowed, disallowed
+
+@patch
+def _check_disallowed(self: Tokenizer, text, disallowed):
+    if disallowed and self._special_re is not None:
+        for m in self._special_re.finditer(text):
+            if m.group() in disallowed:
+                raise BadInput(
+                    f"the text contains the special token {m.group()!r} (at character {m.start()}). If it should "
+                    f"be the special token, pass allowed_special={{{m.group()!r}}} (or 'all'); to encode it as "
+                    "ordinary text, pass disallowed_special=().")
+
+# %% ../nbs/01_tokenizer.ipynb #dd45170d
+@patch
+def encode(self: Tokenizer, text: str, allowed_special: Iterable[str] | str = (),
+           disallowed_special: Iterable[str] | str = "all") -> list[int]:
+    "Token ids of `text`; special tokens follow tiktoken's `allowed_special`/`disallowed_special` rules."
+    if not isinstance(text, str): raise TypeError(f"encode takes a str, got {type(text).__name__}")
+    allowed, disallowed = self._allowed(allowed_special, disallowed_special)
+    self._check_disallowed(text, disallowed)
+    if not allowed: return self.encode_ordinary(text)
+    ids, start = [], 0
+    for m in _special_splitter(allowed).finditer(text):
+        ids += self.encode_ordinary(text[start:m.start()])
+        ids.append(self.special_tokens[m.group()])
+        start = m.end()
+    return ids + self.encode_ordinary(text[start:])
+
+@patch
+def encode_batch(self: Tokenizer, texts: Iterable[str], allowed_special: Iterable[str] | str = (),
+                 disallowed_special: Iterable[str] | str = "all", num_threads: int = 8) -> list[list[int]]:
+    "Encode many texts (the bulk path; subclasses with a compiled backend override it)."
+    return [self.encode(t, allowed_special, disallowed_special) for t in texts]
+
+# %% ../nbs/01_tokenizer.ipynb #02250e12
+@patch
+def _check_ids(self: Tokenizer, ids) -> list[int]:
+    """The ids as Python ints, each checked: an integer (a float like 65.7 is refused, not rounded) inside the
+    vocabulary."""
+    V, out = self.vocab_size, []
+    for i in ids:
+        try:
+            if isinstance(i, bool): raise TypeError
+            j = operator.index(i)                       # ints, NumPy integers and integer tensors; not floats
+        except TypeError: raise BadInput(f"token ids must be integers, got {i!r} ({type(i).__name__})") from None
+        if not 0 <= j < V:
+            raise BadInput(f"token id {j} is out of range for this tokenizer's vocabulary of {V} (ids 0..{V - 1})")
+        out.append(j)
+    return out
+
+@patch
+def decode_bytes(self: Tokenizer, ids: Iterable[int]) -> bytes:
+    "The raw bytes the ids stand for (possibly ending inside a UTF-8 character)."
+    return b"".join(self.token_bytes(i) for i in self._check_ids(ids))
+
+@patch
+def decode(self: Tokenizer, ids: Iterable[int], errors: str = "replace") -> str:
+    "Text from ids; a partial UTF-8 sequence becomes U+FFFD (never an exception)."
+    return self.decode_bytes(ids).decode("utf-8", errors=errors)
+
+@patch
+def token_str(self: Tokenizer, i: int) -> str:
+    "A readable view of token `i`'s bytes: invalid UTF-8 as `\\xNN`, newlines and tabs escaped."
+    self._check_ids([i])
+    if i in self.special_ids: return self.special_ids[i]
+    return _readable(self.token_bytes(i))
+
+# %% ../nbs/01_tokenizer.ipynb #1daaf7c7
+@patch(as_prop=True)
+def fingerprint(self: Tokenizer) -> str:
+    "A short hash of everything that decides the ids: same fingerprint, same encoding."
+    body = json.dumps(self._payload(), sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+@patch
+def dumps(self: Tokenizer) -> str:
+    """The tokenizer as versioned, human-readable JSON text: what `save` writes, and what checkpoints and saved
+    models carry."""
+    doc = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "type": self.kind, **self._payload(),
+           "fingerprint": self.fingerprint}
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+@patch
+def save(self: Tokenizer, path: str | os.PathLike) -> Path:
+    "Write `dumps()` to a file (atomically)."
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, self.dumps())
+    return Path(path)
+
+# %% ../nbs/01_tokenizer.ipynb #01857c61
+@patch(cls_method=True)
+def load(cls: Tokenizer, path: str | os.PathLike) -> "Tokenizer":
+    "Load a tokenizer saved by `save`, checking that the file is one (and of a version this code reads)."
+    path = Path(path)
+    if not path.is_file(): raise NotFound(f"no tokenizer file at {path}")
+    try: text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e: text = None
+    return cls.loads(text, str(path))
+
+@patch(cls_method=True)
+def loads(cls: Tokenizer, text: str | None, where: str = "the tokenizer") -> "Tokenizer":
+    "A tokenizer from the text of a saved tokenizer file (as checkpoints carry it); `where` names it in errors."
+    doc = _parse_tokenizer_doc(text, where)
+    want = Tokenizer.kinds.get(doc.get("type"))
+    if want is None:
+        raise BadInput(f"{where}: unknown tokenizer type {doc.get('type')!r} (known: {', '.join(Tokenizer.kinds)})")
+    if cls is not Tokenizer and want is not cls:
+        raise BadInput(f"{where} holds a {doc['type']!r} tokenizer; load it with {want.__name__}.load or "
+                       "load_tokenizer")
+    try: tok = want._from_payload(doc)
+    except (KeyError, TypeError, ValueError) as e:
+        raise BadInput(f"{where} is not a valid {doc['type']} tokenizer file ({e}); "
+                       "re-create it with save()") from None
+    if doc.get("fingerprint") not in (None, tok.fingerprint):
+        raise BadInput(f"{where}: the contents do not match the stored fingerprint — "
+                       "the file was edited or damaged")
+    return tok
+
+# %% ../nbs/01_tokenizer.ipynb #0881119c
 def _parse_tokenizer_doc(text: str | None, where: str) -> dict:
     try: doc = json.loads(text) if text is not None else None
     except json.JSONDecodeError as e:
@@ -351,64 +370,69 @@ class BPETokenizer(Tokenizer):
             raise BadInput(f"special token ids must follow the {n} ordinary tokens: {specials}")
         super().__init__(specials)
         self._cache, self._fast = {}, None
-
-    @classmethod
-    def train(cls, texts: str | Iterable[str], vocab_size: int, pattern: str = "gpt4",
-              special_tokens: Iterable[str] = ("<|endoftext|>",), progress: bool | None = None) -> "BPETokenizer":
-        "Train on a stream of texts to a vocabulary of `vocab_size` (bytes + merges + specials)."
-        special_tokens = list(special_tokens)
-        n_merges = vocab_size - 256 - len(special_tokens)
-        if n_merges < 0:
-            raise BadInput(f"vocab_size={vocab_size} is too small: byte-level BPE needs 256 byte tokens + "
-                             f"{len(special_tokens)} special token(s) = {256 + len(special_tokens)} at least")
-        words = count_words(texts, pattern, special_tokens, progress=bool(progress))
-        if not words: raise BadInput("the corpus is empty: no text to train the tokenizer on")
-        merges = train_bpe(words, n_merges, pattern, progress=progress)
-        if len(merges) < n_merges:
-            warnings.warn(f"the corpus is too small to learn {n_merges} merges: after {len(merges)} every chunk is a "
-                          f"single token. The tokenizer has {256 + len(merges) + len(special_tokens)} tokens, not "
-                          f"{vocab_size}; use more text or a smaller vocab_size.", stacklevel=2)
-        return cls(merges, pattern, special_tokens)
-
     @property
     def vocab_size(self) -> int: return len(self.vocab) + len(self.special_tokens)
-
     def token_bytes(self, i: int) -> bytes:
         return self.special_ids[i].encode("utf-8") if i in self.special_ids else self.vocab[i]
 
-    def _encode_chunk(self, chunk: str) -> list[int]:
-        "Replay the merges on one chunk, lowest rank first (cached per distinct chunk)."
-        cached = self._cache.get(chunk)
-        if cached is not None: return cached
-        ids, ranks = list(chunk.encode("utf-8")), self.ranks
-        while len(ids) >= 2:
-            pair = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, 1 << 62))
-            if pair not in ranks: break
-            ids = merge_pair(ids, pair, ranks[pair])
-        if len(self._cache) >= _CACHE_LIMIT: self._cache.clear()
-        self._cache[chunk] = ids
-        return ids
+# %% ../nbs/01_tokenizer.ipynb #8ed99046
+@patch(cls_method=True)
+def train(cls: BPETokenizer, texts: str | Iterable[str], vocab_size: int, pattern: str = "gpt4",
+          special_tokens: Iterable[str] = ("<|endoftext|>",), progress: bool | None = None) -> "BPETokenizer":
+    "Train on a stream of texts to a vocabulary of `vocab_size` (bytes + merges + specials)."
+    special_tokens = list(special_tokens)
+    n_merges = vocab_size - 256 - len(special_tokens)
+    if n_merges < 0:
+        raise BadInput(f"vocab_size={vocab_size} is too small: byte-level BPE needs 256 byte tokens + "
+                         f"{len(special_tokens)} special token(s) = {256 + len(special_tokens)} at least")
+    words = count_words(texts, pattern, special_tokens, progress=bool(progress))
+    if not words: raise BadInput("the corpus is empty: no text to train the tokenizer on")
+    merges = train_bpe(words, n_merges, pattern, progress=progress)
+    if len(merges) < n_merges:
+        warnings.warn(f"the corpus is too small to learn {n_merges} merges: after {len(merges)} every chunk is a "
+                      f"single token. The tokenizer has {256 + len(merges) + len(special_tokens)} tokens, not "
+                      f"{vocab_size}; use more text or a smaller vocab_size.", stacklevel=2)
+    return cls(merges, pattern, special_tokens)
 
-    def encode_ordinary(self, text: str) -> list[int]:
-        "Ids of `text` with special tokens treated as plain text (the Python reference encoder)."
-        chunks = self._pat.findall(text)
-        if sum(map(len, chunks)) != len(text):
-            raise BadInput("the split pattern does not cover every character of the text")
-        out = []
-        for c in chunks: out.extend(self._encode_chunk(c))
-        return out
+# %% ../nbs/01_tokenizer.ipynb #d5899f17
+@patch
+def _encode_chunk(self: BPETokenizer, chunk: str) -> list[int]:
+    "Replay the merges on one chunk, lowest rank first (cached per distinct chunk)."
+    cached = self._cache.get(chunk)
+    if cached is not None: return cached
+    ids, ranks = list(chunk.encode("utf-8")), self.ranks
+    while len(ids) >= 2:
+        pair = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, 1 << 62))
+        if pair not in ranks: break
+        ids = merge_pair(ids, pair, ranks[pair])
+    if len(self._cache) >= _CACHE_LIMIT: self._cache.clear()
+    self._cache[chunk] = ids
+    return ids
 
-    def _payload(self) -> dict:
-        return {"pattern": self.pattern, "pattern_name": self.pattern_name, "special_tokens": self.special_tokens,
-                "merges": [list(m) for m in self.merges],
-                "tokens": [_readable(b) for b in self.vocab[256:]]}   # for people; not read back
+@patch
+def encode_ordinary(self: BPETokenizer, text: str) -> list[int]:
+    "Ids of `text` with special tokens treated as plain text (the Python reference encoder)."
+    chunks = self._pat.findall(text)
+    if sum(map(len, chunks)) != len(text):
+        raise BadInput("the split pattern does not cover every character of the text")
+    out = []
+    for c in chunks: out.extend(self._encode_chunk(c))
+    return out
 
-    @classmethod
-    def _from_payload(cls, d):
-        return cls(d["merges"], d.get("pattern_name") or d["pattern"], d["special_tokens"])
+# %% ../nbs/01_tokenizer.ipynb #6aec219c
+@patch
+def _payload(self: BPETokenizer) -> dict:
+    return {"pattern": self.pattern, "pattern_name": self.pattern_name, "special_tokens": self.special_tokens,
+            "merges": [list(m) for m in self.merges],
+            "tokens": [_readable(b) for b in self.vocab[256:]]}   # for people; not read back
 
-    def __getstate__(self):                                # the compiled backend is rebuilt after unpickling
-        s = self.__dict__.copy(); s["_fast"] = None; s["_cache"] = {}; return s
+@patch(cls_method=True)
+def _from_payload(cls: BPETokenizer, d):
+    return cls(d["merges"], d.get("pattern_name") or d["pattern"], d["special_tokens"])
+
+@patch
+def __getstate__(self: BPETokenizer):                                # the compiled backend is rebuilt after unpickling
+    s = self.__dict__.copy(); s["_fast"] = None; s["_cache"] = {}; return s
 
 # %% ../nbs/01_tokenizer.ipynb #e5ea0315
 def bytes_per_token(tok: Tokenizer, texts: str | Iterable[str]) -> float:
@@ -505,35 +529,38 @@ class CharTokenizer(Tokenizer):
         specials = special_tokens if isinstance(special_tokens, dict) else {s: n + j
                                                                             for j, s in enumerate(special_tokens)}
         super().__init__(specials)
-
-    @classmethod
-    def train(cls, texts: str | Iterable[str], special_tokens: Iterable[str] = ("<|endoftext|>",),
-              **_) -> "CharTokenizer":
-        "The sorted set of characters in `texts` (special tokens cut out first)."
-        texts = [texts] if isinstance(texts, str) else texts
-        split, chars = _special_splitter(special_tokens), set()
-        for t in texts:
-            if not isinstance(t, str): raise TypeError(f"texts must be strings, got {type(t).__name__}")
-            for part in (split.split(t) if split else (t,)): chars.update(part)
-        if not chars: raise BadInput("the corpus is empty: no characters to build a vocabulary from")
-        return cls(sorted(chars), special_tokens)
-
     @property
     def vocab_size(self) -> int: return len(self.chars) + len(self.special_tokens)
     def token_bytes(self, i: int) -> bytes:
         return (self.special_ids[i] if i in self.special_ids else self.chars[i]).encode("utf-8")
 
-    def encode_ordinary(self, text: str) -> list[int]:
-        try: return [self.stoi[c] for c in text]
-        except KeyError as e:
-            c = e.args[0]
-            raise BadInput(f"character {c!r} (U+{ord(c):04X}, at position {text.index(c)}) is not in this "
-                             f"character vocabulary of {len(self.chars)}; retrain on text that contains it, "
-                             f"or use a byte-level BPETokenizer, which encodes any input") from None
+# %% ../nbs/01_tokenizer.ipynb #ddc8ac01
+@patch(cls_method=True)
+def train(cls: CharTokenizer, texts: str | Iterable[str], special_tokens: Iterable[str] = ("<|endoftext|>",),
+          **_) -> "CharTokenizer":
+    "The sorted set of characters in `texts` (special tokens cut out first)."
+    texts = [texts] if isinstance(texts, str) else texts
+    split, chars = _special_splitter(special_tokens), set()
+    for t in texts:
+        if not isinstance(t, str): raise TypeError(f"texts must be strings, got {type(t).__name__}")
+        for part in (split.split(t) if split else (t,)): chars.update(part)
+    if not chars: raise BadInput("the corpus is empty: no characters to build a vocabulary from")
+    return cls(sorted(chars), special_tokens)
 
-    def _payload(self) -> dict: return {"chars": self.chars, "special_tokens": self.special_tokens}
-    @classmethod
-    def _from_payload(cls, d): return cls(d["chars"], d["special_tokens"])
+@patch
+def encode_ordinary(self: CharTokenizer, text: str) -> list[int]:
+    try: return [self.stoi[c] for c in text]
+    except KeyError as e:
+        c = e.args[0]
+        raise BadInput(f"character {c!r} (U+{ord(c):04X}, at position {text.index(c)}) is not in this "
+                         f"character vocabulary of {len(self.chars)}; retrain on text that contains it, "
+                         f"or use a byte-level BPETokenizer, which encodes any input") from None
+
+@patch
+def _payload(self: CharTokenizer) -> dict: return {"chars": self.chars, "special_tokens": self.special_tokens}
+
+@patch(cls_method=True)
+def _from_payload(cls: CharTokenizer, d): return cls(d["chars"], d["special_tokens"])
 
 # %% ../nbs/01_tokenizer.ipynb #13d98376
 _PALETTE = ["#ffd6a5", "#caffbf", "#9bf6ff", "#bdb2ff", "#ffc6ff", "#fdffb6", "#a0c4ff", "#ffadad"]

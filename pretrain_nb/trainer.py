@@ -30,14 +30,15 @@ from .distributed import (setup_distributed, teardown_distributed, all_reduce_me
 
 # %% auto #0
 __all__ = ['ARCH_OPTIMIZERS', 'TRAIN_PRESETS', 'GROUPS', 'RESUMABLE', 'REFIT_EVERY', 'LOGGERS', 'CKPT_FORMAT', 'CKPT_VERSION',
-           'BUDGET_LADDER', 'TOKENS_PER_PARAM', 'MAX_LR_SCALE', 'opt', 'with_model_options', 'TrainConfig', 'data_name',
-           'default_out', 'make_config', 'run_model_config', 'config_changes', 'saved_config', 'auto_vocab_size',
-           'Plan', 'plan_batches', 'plan_run', 'count_params', 'plan_dict', 'read_plan', 'resume_plan', 'Trainer',
-           'Callback', 'Evaluation', 'Checkpoints', 'TrainingStopped', 'RunInterrupted', 'Signals', 'refit_length',
-           'final_eval_seconds', 'TimeBudget', 'ProgressBar', 'FolderLock', 'MetricsLogger', 'read_metrics', 'plot_run',
-           'LiveLossWidget', 'TensorBoardLogger', 'WandbLogger', 'make_loggers', 'state_checksum', 'save_checkpoint',
-           'find_checkpoint', 'load_checkpoint', 'model_from_checkpoint', 'default_prompt', 'train',
-           'budget_candidates', 'budget_lr', 'probe_step_time', 'fit_to_budget']
+           'BUDGET_LADDER', 'TOKENS_PER_PARAM', 'MAX_LR_SCALE', 'opt', 'with_model_options', 'DataOptions',
+           'ModelOptions', 'OptimizerOptions', 'ScheduleOptions', 'EvaluationOptions', 'MachineOptions', 'TrainConfig',
+           'data_name', 'default_out', 'make_config', 'run_model_config', 'config_changes', 'saved_config',
+           'auto_vocab_size', 'Plan', 'plan_batches', 'plan_run', 'count_params', 'plan_dict', 'read_plan',
+           'resume_plan', 'Trainer', 'Callback', 'Evaluation', 'Checkpoints', 'TrainingStopped', 'RunInterrupted',
+           'Signals', 'refit_length', 'final_eval_seconds', 'TimeBudget', 'ProgressBar', 'FolderLock', 'MetricsLogger',
+           'read_metrics', 'plot_run', 'LiveLossWidget', 'TensorBoardLogger', 'WandbLogger', 'make_loggers',
+           'state_checksum', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint', 'model_from_checkpoint',
+           'default_prompt', 'train', 'budget_candidates', 'budget_lr', 'probe_step_time', 'fit_to_budget']
 
 # %% ../nbs/08_train.ipynb #f068a4a4
 def opt(default, group: str, help: str):
@@ -53,15 +54,10 @@ def with_model_options(cls):
         setattr(cls, f.name, opt(None, "model", f"{f.metadata['help']} (none: the preset's)"))
     return cls
 
-# %% ../nbs/08_train.ipynb #8c1b2d11
-# each architecture's optimizer when none is named (chapter 13)
-ARCH_OPTIMIZERS = {"gpt2": "adamw8bit", "modern": "muon"}
-
+# %% ../nbs/08_train.ipynb #1376d2e0
 @dataclass(frozen=True)
-@with_model_options
-class TrainConfig:
-    "Every choice of a training run (each field is also a `pretrain_nb train` option: `--max-steps 500`)."
-    # data and tokenizer
+class DataOptions:
+    "The corpus and its tokenizer."
     data: str = opt("stdlib", "data", "the corpus: 'stdlib', a .txt/.jsonl/.parquet file, folder or glob, 'hf:NAME', "
                                       "or a folder `pretrain_nb prepare` wrote")
     data_config: str | None = opt(None, "data", "the dataset's configuration on the Hub, e.g. sample-10BT of "
@@ -75,11 +71,20 @@ class TrainConfig:
     val_fraction: float = opt(0.1, "data", "the share of documents held out for validation")
     tokenizer: str = opt("bpe", "data", "'bpe' (byte-level) or 'char'")
     vocab_size: int | None = opt(None, "data", "the BPE vocabulary (none: 4,096, fewer for a small corpus)")
-    # model (and, added by `with_model_options`, every choice of GPTConfig)
+
+# %% ../nbs/08_train.ipynb #e033898a
+@dataclass(frozen=True)
+@with_model_options
+class ModelOptions:
+    "The model: a size preset and an architecture, then any of `GPTConfig`'s choices (added by `with_model_options`)."
     model: str = opt("tiny", "model", "a model preset: tiny, small, gpt2-124m, gpt2-350m, gpt2-774m, gpt2-1558m")
     arch: str = opt("gpt2", "model", "the architecture: gpt2 (learned positions, LayerNorm, GELU, biases) or modern "
                                      "(RoPE, QK-norm, RMSNorm, SwiGLU, no biases)")
-    # optimizer
+
+# %% ../nbs/08_train.ipynb #6eef2706
+@dataclass(frozen=True)
+class OptimizerOptions:
+    "The parameter update."
     optimizer: str | None = opt(None, "optimizer", "adamw8bit, adamw, adamw8bit-ref, muon (Muon for the blocks' "
                                                    "matrices, AdamW for the rest) or adamw8bit-bnb (bitsandbytes' "
                                                    "kernel, as on a GPU) (none: the architecture's: muon for modern, "
@@ -90,7 +95,11 @@ class TrainConfig:
     beta1: float = opt(0.9, "optimizer", "AdamW's β1")
     beta2: float = opt(0.95, "optimizer", "AdamW's β2")
     grad_clip: float = opt(1.0, "optimizer", "clip the gradient's global norm to this")
-    # schedule and batches
+
+# %% ../nbs/08_train.ipynb #db67e2e3
+@dataclass(frozen=True)
+class ScheduleOptions:
+    "The batches and the schedule: how much, how long, how fast."
     schedule: str = opt("cosine", "schedule", "'cosine' or 'wsd' (warmup-stable-decay)")
     warmup_steps: int = opt(100, "schedule", "steps of linear warm-up")
     batch_size: int = opt(16, "schedule", "sequences per forward pass on one device (the micro-batch)")
@@ -106,7 +115,11 @@ class TrainConfig:
                                               "size+lr, or none (the tiny preset: size+lr, less what you set "
                                               "yourself)")
     loader_mode: str = opt("random", "schedule", "'random' windows or shuffled epochs of 'blocks'")
-    # evaluation, checkpoints, logging
+
+# %% ../nbs/08_train.ipynb #3d752ed4
+@dataclass(frozen=True)
+class EvaluationOptions:
+    "What the run measures, saves and says."
     eval_interval: int = opt(200, "evaluation", "steps between evaluations")
     eval_batches: int = opt(20, "evaluation", "validation batches per evaluation")
     ckpt_interval: int = opt(200, "evaluation", "steps between checkpoints")
@@ -117,7 +130,11 @@ class TrainConfig:
                                                         "document)")
     max_bad_steps: int = opt(5, "evaluation", "stop after this many steps in a row whose loss or gradients are not "
                                               "finite")
-    # machine
+
+# %% ../nbs/08_train.ipynb #89dc7c26
+@dataclass(frozen=True)
+class MachineOptions:
+    "Where and how it runs, and where it writes."
     device: str = opt("auto", "machine", "auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps")
     precision: str = opt("auto", "machine", "auto (bf16 on capable GPUs), fp32, bf16 or fp16")
     compile: str = opt("auto", "machine", "torch.compile: auto (on for CUDA), on or off")
@@ -127,6 +144,13 @@ class TrainConfig:
     out: str | None = opt(None, "machine", "the run folder (none: runs/PRESET-DATA, e.g. runs/tiny-stdlib)")
     peak_tflops: float | None = opt(None, "machine", "the device's peak TFLOP/s for MFU (none: the built-in table's)")
 
+# %% ../nbs/08_train.ipynb #8c1b2d11
+# each architecture's optimizer when none is named (chapter 13)
+ARCH_OPTIMIZERS = {"gpt2": "adamw8bit", "modern": "muon"}
+
+@dataclass(frozen=True)
+class TrainConfig(MachineOptions, EvaluationOptions, ScheduleOptions, OptimizerOptions, ModelOptions, DataOptions):
+    "Every choice of a training run: the six groups above (each field is also a `pretrain_nb train` option)."
     def __post_init__(self):                                   # the architecture's optimizer, when none is named
         if self.optimizer is None: object.__setattr__(self, "optimizer", ARCH_OPTIMIZERS.get(self.arch, "adamw8bit"))
 
@@ -649,7 +673,6 @@ class Signals(Callback):
     """SIGINT and SIGTERM: in the loop, finish the step, save and stop (every process at the same step); elsewhere, stop
     at once."""
     def __init__(self): self.received, self.in_loop, self.depth, self.previous = None, False, 0, {}
-
     def install(self, t):
         "Handle the two signals until `uninstall` (calls nest; Python runs handlers in the main thread only)."
         if self.depth == 0 and _main_thread():
@@ -659,13 +682,11 @@ class Signals(Callback):
                 else: raise RunInterrupted(signum, t.step)
             self.previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
         self.depth += 1
-
     def uninstall(self):
         self.depth -= 1
         if self.depth == 0:
             for s, h in self.previous.items(): signal.signal(s, h)
             self.previous = {}
-
     @contextlib.contextmanager
     def installed(self, t):
         "The handlers, for the duration of a block (set-up, or a whole command)."
@@ -673,18 +694,24 @@ class Signals(Callback):
         try: yield
         finally: self.uninstall()
 
-    def on_train_begin(self, t): self.install(t); self.in_loop = True
-    def on_train_end(self, t): self.in_loop = False; self.uninstall()
+# %% ../nbs/08_train.ipynb #d7b00c49
+@patch
+def on_train_begin(self: Signals, t): self.install(t); self.in_loop = True
 
-    def on_step_end(self, t, m):
-        sig = self.received
-        # one process's signal stops all
-        if t.dist.enabled: sig = int(all_reduce_max(float(sig or 0), t.dist)) or None
-        if not sig: return
-        self.in_loop = False
-        just_saved = t.last_checkpoint is not None and t.last_checkpoint.name == f"ckpt-{t.step:07d}.pt"
-        raise RunInterrupted(sig, t.step, t.last_checkpoint if just_saved else t.save() if t.bad_steps == 0 else None)
+@patch
+def on_train_end(self: Signals, t): self.in_loop = False; self.uninstall()
 
+@patch
+def on_step_end(self: Signals, t, m):
+    sig = self.received
+    # one process's signal stops all
+    if t.dist.enabled: sig = int(all_reduce_max(float(sig or 0), t.dist)) or None
+    if not sig: return
+    self.in_loop = False
+    just_saved = t.last_checkpoint is not None and t.last_checkpoint.name == f"ckpt-{t.step:07d}.pt"
+    raise RunInterrupted(sig, t.step, t.last_checkpoint if just_saved else t.save() if t.bad_steps == 0 else None)
+
+# %% ../nbs/08_train.ipynb #070dccda
 def _main_thread() -> bool:
     import threading
     return threading.current_thread() is threading.main_thread()
@@ -974,6 +1001,7 @@ def _damaged(p: Path, why: str) -> BadInput:
     return BadInput(f"{why}; the previous good checkpoint is {q} (step {step}): resume from it with --resume {q.name}, "
                     f"or sample from it with --ckpt {q}")
 
+# %% ../nbs/08_train.ipynb #92c89298
 def find_checkpoint(path: str | os.PathLike) -> Path:
     "A checkpoint file, or the `latest` one of a run folder."
     p = Path(path)
@@ -1123,6 +1151,7 @@ def open_folder(self: Trainer, resume: bool | str, force: bool) -> Path | None:
     self.folder.clear(keep=("tokenizer.json", "data/"))
     return None
 
+# %% ../nbs/08_train.ipynb #d6dbcfb2
 @patch
 def check_resume(self: Trainer, saved: dict):
     "Refuse a resume that would change what has been computed; note the changes it may make (learning rate, length, …)."
