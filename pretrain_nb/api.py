@@ -4,23 +4,24 @@
 
 # %% ../nbs/11_api.ipynb #9aed884e
 from __future__ import annotations
-import json, warnings
+import json, reprlib, warnings
 from dataclasses import asdict
 from pathlib import Path
 import torch
 from fastcore.basics import patch
-from .core import (as_device, atomic_write, auto_threads, cpu_threads, human_count, OwnedFolder, BadInput,
-                              NotFound)
+from .core import (as_device, atomic_write, auto_threads, cpu_threads, human_count, read_small, OwnedFolder,
+                              BadInput, NotFound)
 from .tokenizer import Tokenizer, BPETokenizer, to_hf_tokenizer, load_tokenizer
-from .model import (GPT, GPTConfig, save_model, read_model_file, to_gpt2_weights, from_gpt2_weights,
-                               _check_gpt2_compatible, ffn_hidden)
+from .model import (GPT, GPTConfig, save_model, read_model_file, model_from_file, model_from_weights,
+                               weight_shapes,
+                               to_gpt2_weights, from_gpt2_weights, _check_gpt2_compatible, ffn_hidden)
 from .generate import sample_ids, sample_text
 from .trainer import (make_config, saved_config, train as run_training, load_checkpoint, find_checkpoint,
                                  model_from_checkpoint)
 
 # %% auto #0
-__all__ = ['EXPORT_MARKER', 'EXPORT_TOKENIZER', 'Pretrained', 'load', 'train', 'hf_config', 'hf_files', 'export_hf', 'hf_layout',
-           'to_llama_weights', 'from_llama_weights', 'llama_config']
+__all__ = ['EXPORT_MARKER', 'EXPORT_TOKENIZER', 'Pretrained', 'load', 'train', 'hf_config', 'hf_files', 'export_hf',
+           'export_config', 'hf_layout', 'to_llama_weights', 'from_llama_weights', 'llama_config']
 
 # %% ../nbs/11_api.ipynb #daf063a8
 class Pretrained:
@@ -81,7 +82,7 @@ EXPORT_MARKER, EXPORT_TOKENIZER = "pretrain_nb-export.json", "pretrain_nb_tokeni
 def load(path: str | Path, device=None, threads: int | None = None) -> Pretrained:
     """A trained model and its tokenizer from a run folder (its latest checkpoint), a checkpoint file, a `.safetensors`
     file `Pretrained.save` wrote, or a folder `export_hf` wrote."""
-    p = Path(path)
+    p = Path(path).expanduser()
     if not p.exists():
         raise NotFound(f"nothing at {p}; give a run folder, a checkpoint file, a saved model (.safetensors) or an "
                        "exported folder")
@@ -103,15 +104,15 @@ def _read_saved(p: Path) -> tuple[GPT, Tokenizer, dict | None]:
     meta, weights = read_model_file(p)
     if "tokenizer" not in meta:
         raise BadInput(f"{p} holds a model without its tokenizer; save it with Pretrained.save to load it here")
-    config = GPTConfig(**json.loads(meta["config"]))
-    if config.tie_weights: weights["lm_head.weight"] = weights["emb.wte.weight"]
-    model = GPT(config); model.load_state_dict(weights)
-    return model, Tokenizer.loads(meta["tokenizer"],
-                                  f"the tokenizer in {p}"), json.loads(meta.get("settings", "null")) or None
+    tok = Tokenizer.loads(meta["tokenizer"], f"the tokenizer in {p}")
+    try: settings = json.loads(meta.get("settings", "null")) or None
+    except ValueError: settings = None                                    # only a record of how it was trained
+    return model_from_file(meta, weights, str(p)), tok, settings
 
 # %% ../nbs/11_api.ipynb #6be252fe
 def train(preset: str | None = None, config: str | Path | None = None, resume: bool | str = False, force: bool = False,
-          progress: bool = True, callbacks=(), started: float | None = None, **settings) -> Pretrained:
+          progress: bool = True, callbacks=(), started: float | None = None, allow_data_change: bool = False,
+          **settings) -> Pretrained:
     """Train a GPT — the `pretrain_nb train` command as a function: `preset`, a `config` file and any `TrainConfig`
     field as keywords; returns the trained model. A time budget counts from `started` (a `time.time()`; none: from
     now)."""
@@ -121,7 +122,8 @@ def train(preset: str | None = None, config: str | Path | None = None, resume: b
         base = saved_config(out) if (Path(out) / "config.json").is_file() else None
         cfg = make_config(preset, config, base=base, **settings)
     else: cfg = make_config(preset, config, **settings)
-    t = run_training(cfg, resume=resume, force=force, callbacks=callbacks, progress=progress, started=started)
+    t = run_training(cfg, resume=resume, force=force, callbacks=callbacks, progress=progress, started=started,
+                     allow_data_change=allow_data_change)
     # under torchrun, rank 0's model is the one to use
     if not t.dist.is_main or t.plan.parallel == "fsdp": return None
     return Pretrained(t.model, t.tok, asdict(t.cfg), t.last_checkpoint, cfg.threads)
@@ -188,32 +190,62 @@ def export_hf(p: Pretrained, out: str | Path) -> Path:
 # %% ../nbs/11_api.ipynb #6a634109
 def _read_export(p: Path) -> tuple[GPT, Tokenizer, dict | None]:
     "A folder `export_hf` wrote, read without `transformers`."
-    marker = json.loads((p / EXPORT_MARKER).read_text()) if (p / EXPORT_MARKER).is_file() else {}
+    marker = _export_marker(p)
     if marker.get("complete") is False: raise BadInput(f"{p} holds an export that was interrupted; export it again")
     if not (p / EXPORT_TOKENIZER).is_file():
         raise BadInput(f"{p} is a transformers folder without {EXPORT_TOKENIZER}: pretrain_nb.load reads the folders "
                        "export_hf writes (load other models with transformers, then pretrain_nb.model.from_hf_gpt2)")
-    try: c = json.loads((p / "config.json").read_text())
-    except ValueError as e: raise BadInput(f"{p / 'config.json'} is not valid JSON ({e})") from None
-    kind = c.get("model_type")
-    if kind not in ("gpt2", "llama", "qwen3"):
-        raise BadInput(f"{p} holds a {kind!r} model; pretrain_nb reads GPT-2, Llama and Qwen3 folders")
+    where, tok = f"{p / 'config.json'}", load_tokenizer(p / EXPORT_TOKENIZER)
+    config, kind = export_config(p / "config.json")
     from safetensors.torch import load_file
-    weights = load_file(str(p / "model.safetensors"))
-    if kind == "gpt2":
-        config = GPTConfig(vocab_size=c["vocab_size"], block_size=c["n_positions"], n_layer=c["n_layer"],
-                           n_head=c["n_head"], d_model=c["n_embd"])
-        return from_gpt2_weights(weights, config), load_tokenizer(p / EXPORT_TOKENIZER), marker.get("settings")
-    config = GPTConfig(vocab_size=c["vocab_size"], block_size=c["max_position_embeddings"],
-                       n_layer=c["num_hidden_layers"],
-                       n_head=c["num_attention_heads"], n_kv_head=c.get("num_key_value_heads"),
-                       d_model=c["hidden_size"], pos="rope", norm="rmsnorm", ffn="swiglu", bias=False,
-                       qk_norm=kind == "qwen3", tie_weights=c.get("tie_word_embeddings", True),
-                       rope_base=c.get("rope_theta", 10000.0))
-    if ffn_hidden(config) != c["intermediate_size"]:
-        raise BadInput(f"{p}: an intermediate_size of {c['intermediate_size']} is not pretrain_nb's SwiGLU width")
-    model = from_llama_weights(weights, config)
-    return model, load_tokenizer(p / EXPORT_TOKENIZER), marker.get("settings")
+    try: weights = load_file(str(p / "model.safetensors"))
+    except Exception as e:                                  # safetensors' own errors share no base class
+        raise BadInput(f"{p / 'model.safetensors'} is not a readable safetensors file ({str(e)[:100]})") from None
+    model = from_gpt2_weights(weights, config, where) if kind == "gpt2" else from_llama_weights(weights, config, where)
+    return model, tok, marker.get("settings")
+
+def _export_marker(p: Path) -> dict:
+    "The export's marker (what export_hf wrote there), or {} for a folder without one."
+    if not (p / EXPORT_MARKER).exists(): return {}
+    try: marker = json.loads(read_small(p / EXPORT_MARKER, "export marker"))
+    except ValueError: marker = None
+    if not isinstance(marker, dict): raise BadInput(f"{p / EXPORT_MARKER} is damaged (not a JSON object)")
+    return marker
+
+# %% ../nbs/11_api.ipynb #affca06c
+def _count_in(c: dict, key: str, where: str, default=None) -> int:
+    "A count from an exported config.json: a whole number from 1 to 2**31 - 1, or one line naming the key."
+    v = c.get(key, default)
+    if type(v) is not int or not 1 <= v < 2**31:
+        raise BadInput(f"{where}: {key} must be a whole number from 1 to 2**31 - 1, got "
+                       f"{reprlib.repr(v) if key in c else 'nothing'}")
+    return v
+
+def export_config(path: Path) -> tuple[GPTConfig, str]:
+    "The `GPTConfig` an exported `config.json` describes, every count checked, and its layout: gpt2, llama or qwen3."
+    where = str(path)
+    try: c = json.loads(read_small(path, "model config"))
+    except ValueError as e: raise BadInput(f"{where} is not valid JSON ({str(e)[:80]})") from None
+    kind = c.get("model_type") if isinstance(c, dict) else None
+    if kind not in ("gpt2", "llama", "qwen3"):
+        raise BadInput(f"{where} describes a {reprlib.repr(kind)} model; pretrain_nb reads GPT-2, Llama and Qwen3")
+    n = lambda key, default=None: _count_in(c, key, where, default)
+    try:
+        if kind == "gpt2": return GPTConfig(vocab_size=n("vocab_size"), block_size=n("n_positions"),
+                                            n_layer=n("n_layer"), n_head=n("n_head"), d_model=n("n_embd")), kind
+        config = GPTConfig(vocab_size=n("vocab_size"), block_size=n("max_position_embeddings"),
+                           n_layer=n("num_hidden_layers"), n_head=n("num_attention_heads"),
+                           n_kv_head=n("num_key_value_heads", n("num_attention_heads")), d_model=n("hidden_size"),
+                           pos="rope", norm="rmsnorm", ffn="swiglu", bias=False, qk_norm=kind == "qwen3",
+                           tie_weights=c.get("tie_word_embeddings", True) is True,
+                           rope_base=float(c.get("rope_theta", 10000.0)))
+    except BadInput as e:
+        raise BadInput(str(e) if where in str(e) else f"{where}: {e}") from None
+    except (TypeError, ValueError) as e: raise BadInput(f"{where}: {str(e)[:120]}") from None
+    if ffn_hidden(config) != c.get("intermediate_size"):
+        raise BadInput(f"{where}: an intermediate_size of {reprlib.repr(c.get('intermediate_size'))} is not "
+                       "pretrain_nb's SwiGLU width")
+    return config, kind
 
 # %% ../nbs/11_api.ipynb #cfac7b51
 def hf_layout(config: GPTConfig) -> str:
@@ -263,25 +295,30 @@ def to_llama_weights(model: GPT, vocab_size: int | None = None) -> dict[str, tor
     return {k: v.detach().contiguous() for k, v in out.items()}
 
 # %% ../nbs/11_api.ipynb #354f3440
-def from_llama_weights(sd: dict[str, torch.Tensor], config: GPTConfig) -> GPT:
+def _stacked(sd: dict, names: list[str]) -> torch.Tensor | None:
+    "The tensors `names` stacked along rows (fused), or None when one is missing or they do not stack."
+    parts = [sd.get(n) for n in names]
+    if any(p is None or p.dim() != 2 or p.shape[1] != parts[0].shape[1] for p in parts): return None
+    return torch.cat(parts)
+
+def from_llama_weights(sd: dict[str, torch.Tensor], config: GPTConfig, where: str = "the Llama weights") -> GPT:
     "A `GPT` of `config` holding Llama- or Qwen3-layout weights (as `to_llama_weights` writes them)."
     ours = {}
     for i in range(config.n_layer):
         pre = f"model.layers.{i}."
-        ours[f"blocks.{i}.attn.qkv.weight"] = torch.cat([sd[f"{pre}self_attn.{n}_proj.weight"] for n in "qkv"])
-        ours[f"blocks.{i}.mlp.fc.weight"] = torch.cat([sd[f"{pre}mlp.gate_proj.weight"],
-                                                       sd[f"{pre}mlp.up_proj.weight"]])
+        ours[f"blocks.{i}.attn.qkv.weight"] = _stacked(sd, [f"{pre}self_attn.{n}_proj.weight" for n in "qkv"])
+        ours[f"blocks.{i}.mlp.fc.weight"] = _stacked(sd, [f"{pre}mlp.{n}_proj.weight" for n in ("gate", "up")])
     for k, v in sd.items():
         if "_proj" in k and ("self_attn.q_" in k or "self_attn.k_" in k or "self_attn.v_" in k or "gate_" in k
                              or "up_" in k): continue
         if k.endswith(("q_norm.weight", "k_norm.weight")): continue
         for a, b in _LLAMA_NAMES: k = k.replace(b, a)
         ours[k] = v
-    if config.tie_weights: ours["lm_head.weight"] = ours["emb.wte.weight"]
-    model = GPT(config)
-    model.load_state_dict({k: v for k, v in ours.items() if k in model.state_dict()}, strict=True)
-    return model.eval()
+    if config.tie_weights and "emb.wte.weight" in ours: ours["lm_head.weight"] = ours["emb.wte.weight"]
+    names = weight_shapes(config)                                     # what else the file holds is not ours
+    return model_from_weights(config, {k: v for k, v in ours.items() if v is not None and k in names}, where).eval()
 
+# %% ../nbs/11_api.ipynb #bb31f7f2
 def llama_config(config: GPTConfig, vocab_size: int, eot_id: int, dtype: torch.dtype = torch.float32) -> dict:
     """The `config.json` of a `transformers` Llama (or Qwen3, with QK-norm) of `config`'s shape, `<|endoftext|>` as
     begin, end and padding."""

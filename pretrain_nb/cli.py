@@ -112,8 +112,7 @@ def _config_overrides(a) -> dict:
 def cmd_train(a):
     from pretrain_nb.api import train
     run = train(preset=a.preset, config=a.config, resume=a.resume, force=a.force, progress=not a.quiet,
-                started=a.started,
-                **_config_overrides(a))
+                started=a.started, allow_data_change=a.allow_data_change, **_config_overrides(a))
     # (rank 0 only, under torchrun)
     if run is not None: print(f"done in {time.time() - a.started:.0f}s; checkpoint: {run.source}")
 
@@ -123,6 +122,8 @@ def cmd_sample(a):
     from pretrain_nb.core import UserError, NotFound
     if a.temperature < 0: raise UserError(f"--temperature must be ≥ 0, got {a.temperature}")
     if a.top_p is not None and not 0 < a.top_p <= 1: raise UserError(f"--top-p must be in (0, 1], got {a.top_p}")
+    if a.seed is not None and not 0 <= a.seed < 2**63 - a.num_samples:          # each sample draws with seed + k
+        raise UserError(f"--seed must be a whole number from 0 to 2**63 - {a.num_samples + 1}, got {str(a.seed)[:30]}")
     prompt = a.prompt
     if a.prompt_file:
         p = Path(a.prompt_file)
@@ -147,13 +148,17 @@ def cmd_prepare(a):
     from pretrain_nb.tokenizer import BPETokenizer, CharTokenizer, load_tokenizer
     from pretrain_nb.trainer import auto_vocab_size
     from pretrain_nb.trainer import data_name
-    a.out = a.out or f"runs/data-{data_name(a.data)}"               # one shard folder per corpus
+    a.out = os.path.expanduser(a.out or f"runs/data-{data_name(a.data)}")          # one shard folder per corpus
     if not 0 < a.val_fraction < 1: raise UserError(f"--val-fraction must be between 0 and 1, got {a.val_fraction}")
+    if a.data_config and not str(a.data).startswith("hf:"):
+        raise UserError(f"--data-config chooses a configuration of a 🤗 Hub dataset (--data hf:NAME); {a.data!r} has "
+                        "none")
     source = a.data if a.streaming else split_corpus(load_corpus(a.data, a.text_field), a.val_fraction, a.seed)
     key = {"source": describe_source(a.data, a.data_config), "text_field": a.text_field, "val_fraction": a.val_fraction,
            "seed": a.seed,
            "tokenizer": a.tokenizer, "vocab_size": a.vocab_size, "sample": a.tokenizer_sample}
-    old = read_prepared(a.out) if is_prepared(a.out) else {}
+    try: old = read_prepared(a.out) if is_prepared(a.out) else {}
+    except UserError: old = {}                                    # an interrupted prepare: prepare() continues it
     if a.tokenizer_file: tok, key = load_tokenizer(a.tokenizer_file), None
     # the same job again
     elif old.get("tokenizer_key") == key: tok = load_tokenizer(Path(a.out) / old["tokenizer_file"])
@@ -178,7 +183,7 @@ def cmd_export_hf(a):
     from pretrain_nb.api import load
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter("always")
-        out = load(a.ckpt).export_hf(a.out)
+        out = load(a.ckpt).export_hf(os.path.expanduser(a.out))
     for w in ws: print(f"pretrain_nb: note: {w.message}", file=sys.stderr)
     # GPT2LMHeadModel, LlamaForCausalLM or Qwen3ForCausalLM
     arch = json.loads((Path(out) / "config.json").read_text())["architectures"][0]
@@ -256,9 +261,12 @@ def cmd_bench(a):
     "Tokens/s of the Trainer's step vs a plain loop; KV-cache sampling speed; peak memory with AdamW vs 8-bit AdamW."
     import tempfile
     from pretrain_nb.trainer import make_config, Trainer
-    settings = {"out": tempfile.mkdtemp(), "sample_tokens": 0, **_config_overrides(a), "max_steps": 10**6}
-    t = Trainer(make_config(a.preset or "tiny", None, **settings), progress=False).setup()
-    rows = _speed_rows(t, a.steps, a.compile_loop)
+    # the measured run leaves nothing behind
+    with tempfile.TemporaryDirectory(prefix="pretrain_nb-bench-") as run:
+        settings = {"out": run, "sample_tokens": 0, **_config_overrides(a), "max_steps": 10**6}
+        t = Trainer(make_config(a.preset or "tiny", None, **settings), progress=False).setup()
+        try: rows = _speed_rows(t, a.steps, a.compile_loop)
+        finally: t.close()
     base = rows[1][1]
     print(f"preset {a.preset or 'tiny'}\n\n| measurement | tokens/s | vs plain eager loop |\n|---|---|---|")
     for name, v in rows: print(f"| {name} | {v:,.0f} | {'' if 'sampling' in name else f'{v / base:.2f}×'} |")
@@ -293,6 +301,8 @@ def _train_parser(sub):
                         "max-steps, intervals, loggers)")
     t.add_argument("--force", action="store_true",
                    help="start over: delete the run's own checkpoints and metrics in --out (nothing else)")
+    t.add_argument("--allow-data-change", action="store_true",
+                   help="with --resume: continue although the training data changed since the checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar, no sample")
     _add_config_options(t)
     t.set_defaults(func=cmd_train)
@@ -403,17 +413,21 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 # %% ../nbs/12_cli.ipynb #7c2a15e3
-def _one_line(msg) -> str: return " ".join(str(msg).split())
+def _one_line(msg, most: int = 1500) -> str:
+    "A message as one line, at most `most` characters (a value quoted from a file is never printed whole)."
+    line = " ".join(str(msg).split())
+    return line if len(line) <= most else line[:most - 1] + "…"
 
 class _Signal(KeyboardInterrupt):
     "SIGTERM before the trainer installs its own handlers (while PyTorch loads, say): stop, and say so."
     def __init__(self, signum):
         self.signum = signum
-        super().__init__(f"stopped by {signal.Signals(signum).name} before anything was written")
+        super().__init__(f"stopped by {signal.Signals(signum).name}; what was written is kept, and the same command "
+                         "continues from it")
 
 def _run(a, fail) -> int:
     "Run the parsed command: 0 done; a user's mistake (or a full disk, a missing permission) 2; a stopped training 3."
-    from pretrain_nb.core import UserError, os_user_error         # PyTorch loads from here on
+    from pretrain_nb.core import UserError, os_user_error, out_of_memory_error      # PyTorch loads from here on
     from pretrain_nb.trainer import TrainingStopped
     try: a.func(a)
     except UserError as e: return fail(2, "error: " + _one_line(e))
@@ -421,6 +435,10 @@ def _run(a, fail) -> int:
     except OSError as e:
         ue = os_user_error(e)
         if ue is None: raise                                        # a bug, not a user's problem: the traceback is ours
+        return fail(2, "error: " + _one_line(ue))
+    except (MemoryError, RuntimeError) as e:                        # torch.OutOfMemoryError is a RuntimeError
+        ue = out_of_memory_error(e)
+        if ue is None: raise
         return fail(2, "error: " + _one_line(ue))
     return 0
 

@@ -4,18 +4,19 @@
 
 # %% ../nbs/00_core.ipynb #97a638e0
 from __future__ import annotations
-import contextlib, errno, io, json, math, os, random, shutil, socket, time
+import contextlib, errno, io, json, math, os, random, secrets, shutil, socket, stat, time
 from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['DEVICE_ENV', 'SMALL_FOR_SAMPLING', 'TMP_TAG', 'MANIFEST_VERSION', 'UserError', 'BadInput', 'NotFound', 'FolderInUse',
-           'NoDevice', 'os_user_error', 'as_device', 'default_device', 'autocast_dtype', 'autocast_context',
-           'cpu_count', 'auto_threads', 'cpu_threads', 'seed_everything', 'human_count', 'human_bytes',
-           'human_duration', 'agg_figure', 'figure_png', 'show_widget', 'progress_bar', 'AtomicFile', 'atomic_write',
-           'remove_orphans', 'OwnedFolder']
+__all__ = ['DEVICE_ENV', 'SMALL_FOR_SAMPLING', 'TMP_TAG', 'SMALL_FILE', 'MANIFEST_VERSION', 'UserError', 'BadInput', 'NotFound',
+           'FolderInUse', 'NoDevice', 'os_user_error', 'as_device', 'default_device', 'autocast_dtype',
+           'autocast_context', 'cpu_count', 'auto_threads', 'cpu_threads', 'seed_everything', 'human_count',
+           'human_bytes', 'human_duration', 'available_memory', 'check_memory', 'out_of_memory_error', 'agg_figure',
+           'figure_png', 'show_widget', 'progress_bar', 'open_nofollow', 'AtomicFile', 'atomic_write', 'remove_orphans',
+           'read_small', 'OwnedFolder']
 
 # %% ../nbs/00_core.ipynb #e5184342
 class UserError(Exception):
@@ -27,6 +28,7 @@ class FolderInUse(UserError): "Another pretrain_nb process is writing into the s
 class NoDevice(UserError, RuntimeError): "The device asked for (a GPU, say) is not on this machine."
 
 _OS_PROBLEMS = {errno.ENOSPC: "no space is left on the device", errno.EDQUOT: "the disk quota is used up",
+                errno.EFBIG: "the file would be larger than this process may write (ulimit -f)",
                 errno.EACCES: "permission denied", errno.EPERM: "permission denied",
                 errno.EROFS: "the file system is read-only"}
 
@@ -44,11 +46,12 @@ def os_user_error(e: BaseException, path=None) -> UserError | None:
     oe = _os_error_in(e)
     if oe is None: return None
     path = Path(path or oe.filename or ".")
-    if oe.errno in (errno.ENOSPC, errno.EDQUOT):
+    if oe.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         try: free = f" ({human_bytes(shutil.disk_usage(path.parent if not path.is_dir() else path).free)} free there)"
         except OSError: free = ""
+        fix = "raise the limit (ulimit -f)" if oe.errno == errno.EFBIG else "free some space"
         return UserError(f"{_OS_PROBLEMS[oe.errno]} while writing {path}{free}; nothing already saved was replaced. "
-                         f"Free some space, then run the command again (with --resume to continue a run)")
+                         f"{fix.capitalize()}, then run the command again (with --resume to continue a run)")
     return UserError(f"cannot write {path}: {_OS_PROBLEMS[oe.errno]}; choose a folder you can write to (--out)")
 
 # %% ../nbs/00_core.ipynb #d9411469
@@ -178,6 +181,38 @@ def human_duration(seconds: float) -> str:
     m, s = divmod(rem, 60)
     return f"{h}h {m:02d}m {s:02d}s" if h else f"{m}m {s:02d}s"
 
+# %% ../nbs/00_core.ipynb #0a0bb2ad
+def available_memory(device: str | torch.device = "cpu") -> int | None:
+    "Bytes a new allocation on `device` may still get (free GPU memory; available RAM and swap, capped by `ulimit -v`)."
+    dev = torch.device(device)
+    if dev.type == "cuda": return torch.cuda.mem_get_info(dev)[0]
+    if dev.type != "cpu": return None
+    try: info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines() if ":" in line)
+    except OSError: return None                                   # not Linux: unknown
+    kib = lambda key: int(info.get(key, "0 kB").split()[0]) * 1024
+    free = kib("MemAvailable") + kib("SwapFree")
+    import resource
+    cap = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if cap != resource.RLIM_INFINITY:                             # this process may map only so much more
+        status = dict(l.split(":", 1) for l in Path("/proc/self/status").read_text().splitlines() if ":" in l)
+        free = min(free, cap - int(status["VmSize"].split()[0]) * 1024)
+    return max(free, 0)
+
+def check_memory(n_bytes: int, device: str | torch.device, what: str, fix: str):
+    "Refuse, in one line, to allocate `n_bytes` for `what` when `device` has less free (`fix` says what to change)."
+    free = available_memory(device)
+    if free is not None and n_bytes > free:
+        raise BadInput(f"{what} needs {human_bytes(n_bytes)} on {device}, more than the {human_bytes(free)} free "
+                       f"there; {fix}")
+
+def out_of_memory_error(e: BaseException) -> UserError | None:
+    "A one-line `UserError` for an allocation that failed (CPU or GPU); None for anything else."
+    said = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+    if not (isinstance(e, (MemoryError, torch.OutOfMemoryError)) or (isinstance(e, RuntimeError) and any(
+            s in said for s in ("can't allocate memory", "out of memory", "Cannot allocate memory")))): return None
+    return UserError(f"ran out of memory ({said}); lower --batch-size (or split it with --micro-batch), --block-size "
+                     "or the model's size (--n-layer, --d-model)")
+
 # %% ../nbs/00_core.ipynb #deb74c13
 def agg_figure(figsize=(6, 3)):
     "A matplotlib `Figure` on an off-screen (Agg) canvas: no pyplot state, nothing displayed."
@@ -222,6 +257,14 @@ def _fsync_dir(folder: Path):
     except OSError: pass
     finally: os.close(fd)
 
+def open_nofollow(path: str | os.PathLike, flags: int, mode: int = 0o644) -> int:
+    "`os.open` that refuses to go through a symbolic link at `path` (one line saying so), where the system can tell."
+    try: return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), mode)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise BadInput(f"{path} is a symbolic link; pretrain_nb does not write through one — remove it") from None
+        raise
+
 # %% ../nbs/00_core.ipynb #6e652932
 class AtomicFile:
     """A binary file written under a temporary name next to `path` and renamed over it on success: readers see the old
@@ -229,7 +272,7 @@ class AtomicFile:
     def __init__(self, path: str | os.PathLike, fsync: bool = True):
         self.path, self.fsync = Path(path), fsync
         self.tmp = self.path.with_name(f".{self.path.name}{TMP_TAG}{os.getpid()}")
-        try: self.file = open(self.tmp, "wb")
+        try: self.file = os.fdopen(open_nofollow(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb")
         except OSError as e: raise (os_user_error(e, self.path) or e) from None
 
     def commit(self) -> Path:
@@ -274,6 +317,24 @@ def remove_orphans(folder: str | os.PathLike) -> list[Path]:
         if p.is_file(): p.unlink(missing_ok=True); gone.append(p)
     return gone
 
+# %% ../nbs/00_core.ipynb #48d058b4
+SMALL_FILE = 64 * 2**20          # the most a marker, pointer, config, plan or tokenizer file may hold
+
+def read_small(path: str | os.PathLike, what: str = "file", limit: int = SMALL_FILE) -> str:
+    """The UTF-8 text of a small file pretrain_nb reads (a marker, a pointer, a config): a regular file of at most
+    `limit` bytes."""
+    p = Path(path)
+    try: st = p.stat()
+    except FileNotFoundError: raise NotFound(f"no {what} at {p}") from None
+    except OSError as e: raise BadInput(f"{p} cannot be read as a {what} ({os.strerror(e.errno or 0)})") from None
+    if not stat.S_ISREG(st.st_mode): raise BadInput(f"{p} is not a regular file, so it is not a {what}")
+    if st.st_size > limit:
+        raise BadInput(f"{p} holds {human_bytes(st.st_size)}, more than any {what} does ({human_bytes(limit)} at most)")
+    with open(p, "rb") as f: data = f.read(limit + 1)
+    if len(data) > limit: raise BadInput(f"{p} grew past {human_bytes(limit)} while it was read; it is not a {what}")
+    try: return data.decode("utf-8")
+    except UnicodeDecodeError: raise BadInput(f"{p} is not UTF-8 text, so it is not a {what}") from None
+
 # %% ../nbs/00_core.ipynb #07c96144
 MANIFEST_VERSION = 1
 
@@ -304,15 +365,16 @@ class OwnedFolder:
 def read(self: OwnedFolder) -> dict | None:
     "The manifest, or None when the folder has no marker; a marker of another kind is refused."
     p = self.path / self.marker
-    if not p.is_file(): return None
-    try: doc = json.loads(p.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError): doc = None
+    if not (p.exists() or p.is_symlink()): return None
+    try: doc = json.loads(read_small(p, "marker"))
+    except (ValueError, UserError): doc = None
     if not isinstance(doc, dict) or doc.get("format") != self.kind or not isinstance(doc.get("files"), list):
         raise BadInput(f"{p} is not the marker of a pretrain_nb {self.what}; pretrain_nb will not write into "
                        f"{self.path} — choose another folder")
-    if doc.get("version", 0) > MANIFEST_VERSION:
-        raise BadInput(f"{p} was written by a newer pretrain_nb (manifest version {doc['version']}); upgrade "
-                       "pretrain_nb")
+    if not isinstance(doc.get("version", 0), int) or doc.get("version", 0) > MANIFEST_VERSION:
+        raise BadInput(f"{p} was written by a newer pretrain_nb (manifest version {str(doc['version'])[:20]}); "
+                       "upgrade pretrain_nb")
+    for entry in doc["files"]: self._inside(entry, f"{p} lists")
     return doc
 
 @patch
@@ -330,13 +392,31 @@ def update(self: OwnedFolder, **fields):
     doc = self.read(); doc.update({k: v
                                    for k, v in fields.items() if k not in ("format", "files")}); self._write(doc)
 
+# %% ../nbs/00_core.ipynb #aae86940
 @patch
 def _rel(self: OwnedFolder, rel) -> str:
-    rel = Path(rel)
-    if rel.is_absolute(): rel = rel.relative_to(self.path)
-    s = rel.as_posix()
-    if s.startswith("..") or s in ("", "."): raise ValueError(f"{rel} is not inside {self.path}")
-    return s
+    "`rel` relative to the folder, as the marker lists it; a path that could leave the folder is refused."
+    r = Path(rel)
+    if r.is_absolute():
+        try: r = r.relative_to(self.path.absolute())
+        except ValueError: raise BadInput(f"{str(rel)[:80]} is not inside {self.path}") from None
+    if not r.parts or ".." in r.parts: raise BadInput(f"{str(rel)[:80]} is not a path inside {self.path}")
+    return r.as_posix()
+
+@patch
+def _inside(self: OwnedFolder, entry, where: str):
+    "Refuse the folder if a listed `entry` is not a plain relative path inside it, or reaches it through a link."
+    parts = entry.removesuffix("/").split("/") if isinstance(entry, str) else []
+    if not parts or any(p in ("", ".", "..") for p in parts) or Path(entry).is_absolute() or "\\" in entry \
+            or "\0" in entry:
+        raise BadInput(f"{where} {str(entry)[:80]!r}, which is not a file inside {self.path}: the marker was edited, "
+                       f"so pretrain_nb will not touch this folder — choose another one")
+    p = self.path
+    for part in Path(entry).parts:
+        p = p / part
+        if p.is_symlink():
+            raise BadInput(f"{where} {entry[:80]!r}, but {p} is a symbolic link: pretrain_nb does not follow links "
+                           f"out of its folders — remove the link, or choose another folder")
 
 # %% ../nbs/00_core.ipynb #fe478f4f
 @patch
@@ -358,6 +438,7 @@ def claim_dir(self: OwnedFolder, rel: str | os.PathLike) -> Path:
     """A sub-folder to write into: created (and listed as ours) if missing; a folder that is already there stays the
     user's."""
     rel = self._rel(rel); p = self.path / rel
+    if p.is_symlink(): raise BadInput(f"{p} is a symbolic link where pretrain_nb needs a folder of its own; remove it")
     if p.exists() and not p.is_dir(): raise BadInput(f"{p} is in the way: a file where pretrain_nb needs a folder")
     if not p.exists():
         self.record(rel + "/")
@@ -397,6 +478,7 @@ def clear(self: OwnedFolder, keep: tuple[str, ...] = ()) -> list[str]:
             try: p.rmdir(); gone.append(rel)
             except FileNotFoundError: gone.append(rel)
             except OSError: kept.append(rel)                  # not empty: something in it is not ours
+        elif p.is_dir() and not p.is_symlink(): kept.append(rel)        # listed as a file: not the folder we made
         else: p.unlink(missing_ok=True); gone.append(rel)
     doc["files"] = sorted(kept); self._write(doc)
     return gone
@@ -440,16 +522,32 @@ def lock(self: OwnedFolder):
     "Take the folder's lock (held until `unlock`, exit or crash), or say which process holds it."
     if self._lock_fd is not None: return
     path = self.path / self.lock_name
-    try: fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try: fd = open_nofollow(path, os.O_RDWR | os.O_CREAT)
     except OSError as e: raise (os_user_error(e, path) or e) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd); raise BadInput(f"{path} is not a regular file; pretrain_nb will not lock this folder — remove it")
     if not _try_lock(fd):
-        try: holder = os.read(fd, 300).decode("utf-8", "replace").strip()
+        try: holder = os.read(fd, 300).decode("utf-8", "replace").strip().split(" token ")[0]
         finally: os.close(fd)
         raise FolderInUse(f"{self.path} is in use by another pretrain_nb process ({holder or 'starting up'}); "
                           f"wait for it to finish, or choose another folder")
     os.ftruncate(fd, 0)
-    os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
+    self._token = secrets.token_hex(8)
+    os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')} "
+                 f"token {self._token}".encode())
     self._lock_fd = fd
+
+# %% ../nbs/00_core.ipynb #c6db0f4e
+@patch
+def check_lock(self: OwnedFolder):
+    "Is the lock file still the one this process locked? A lock removed or replaced means another writer may be in."
+    if self._lock_fd is None: return
+    path = self.path / self.lock_name
+    try: same = os.path.samestat(os.stat(path, follow_symlinks=False), os.fstat(self._lock_fd))
+    except OSError: same = False
+    if not same:
+        raise FolderInUse(f"{path} was removed or replaced while this process held it, so another process may be "
+                          f"writing into {self.path}: stopping here, before writing anything more")
 
 @patch
 def unlock(self: OwnedFolder):

@@ -4,23 +4,24 @@
 
 # %% ../nbs/02_data.ipynb #ebdca2fe
 from __future__ import annotations
-import contextlib, glob as globlib, hashlib, itertools, json, os, struct, sys, sysconfig, time, warnings
+import contextlib, glob as globlib, hashlib, itertools, json, os, re, reprlib, struct, sys, sysconfig, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-import datasets
+import datasets, pyarrow
 from datasets import Dataset, DatasetDict, IterableDataset, load_dataset
 from .core import (human_bytes, human_count, AtomicFile, OwnedFolder, UserError, BadInput, NotFound,
-                              progress_bar)
+                              progress_bar, read_small)
 from .tokenizer import Tokenizer
 
 # %% auto #0
 __all__ = ['STDLIB_SKIP_DIRS', 'BUILDERS', 'SHARD_MAGIC', 'SHARD_VERSION', 'HEADER_BYTES', 'META_NAME', 'SHARDS_FORMAT',
            'stdlib_files', 'stdlib_corpus', 'datasets_progress', 'load_corpus', 'is_validation', 'split_corpus',
            'shard_dtype', 'read_shard_header', 'open_shard', 'shards_folder', 'describe_source', 'training_sample',
-           'prepare', 'read_prepared', 'is_prepared', 'TokenLoader', 'corpus_stats', 'plot_doc_lengths']
+           'prepare', 'read_prepared', 'is_prepared', 'shards_fingerprint', 'data_fingerprint', 'TokenLoader',
+           'corpus_stats', 'plot_doc_lengths']
 
 # %% ../nbs/02_data.ipynb #366f78b6
 STDLIB_SKIP_DIRS = frozenset({"test", "tests", "idle_test", "site-packages", "__pycache__",
@@ -91,6 +92,10 @@ def _select_text(ds, text_field: str, where: str):
     if cols is not None and text_field not in cols:
         raise BadInput(f"{where} has no field {text_field!r}; its fields are {cols}. Pass text_field=... to choose one")
     if cols is not None: ds = ds.select_columns([text_field])
+    kind = (ds.features or {}).get(text_field)                    # a stream may not know its types yet: checked as read
+    if kind is not None and not (isinstance(kind, datasets.Value) and kind.dtype in ("string", "large_string")):
+        raise BadInput(f"{where}: its field {text_field!r} holds {getattr(kind, 'dtype', type(kind).__name__)} values, "
+                       "not text; point --text-field at the column that holds the text")
     return ds.rename_column(text_field, "text") if text_field != "text" else ds
 
 def _check_hub_reachable(name: str, timeout: float = 5.0):
@@ -108,7 +113,55 @@ def _check_hub_reachable(name: str, timeout: float = 5.0):
         raise BadInput(f"cannot reach the Hugging Face Hub ({host}:{port}: {e.strerror or e}) to load {name!r}; check "
                        "the network, or, if the dataset is in your local cache, set HF_HUB_OFFLINE=1") from None
 
+# %% ../nbs/02_data.ipynb #b4fdad70
+def _why_unreadable(f: Path, builder: str) -> str | None:
+    "What is wrong with one file, found by reading it the plain way; None if it reads."
+    if builder == "json" and f.suffix == ".jsonl":
+        with open(f, encoding="utf-8", errors="replace") as lines:
+            for i, line in enumerate(lines, 1):
+                if not line.strip(): continue
+                try: row = json.loads(line)
+                except ValueError as e: return f"is not valid JSON Lines: line {i} is not JSON ({e.msg})"
+                if not isinstance(row, dict): return f"is not valid JSON Lines: line {i} is not an object"
+    if builder == "parquet":
+        import pyarrow.parquet as pq
+        try:
+            if pq.ParquetFile(f).metadata.num_rows == 0: return "has no documents"     # (a stream of it fails oddly)
+            for _ in pq.ParquetFile(f).iter_batches(batch_size=65_536): pass
+        except Exception as e:                             # pyarrow's errors have no common base worth naming
+            return f"is not a readable parquet file ({type(e).__name__}: {' '.join(str(e).split())[:120]})"
+    return None
+
+def _unreadable(files: list[Path], builder: str, error: BaseException) -> BadInput:
+    "Which of `files` 🤗 datasets could not read, and why, in one line."
+    for f in files:
+        if (why := _why_unreadable(f, builder)): return BadInput(f"{f} {why}")
+    while error.__cause__ is not None: error = error.__cause__        # the reader's own error, not the wrapper's
+    where = files[0] if len(files) == 1 else f"one of the {len(files)} files of the corpus"
+    return BadInput(f"{where} could not be read as {builder} ({type(error).__name__}: "
+                    f"{' '.join(str(error).split())[:200]})")
+
+# %% ../nbs/02_data.ipynb #e1a58f8f
+@contextlib.contextmanager
+def _cache_errors():
+    "Name 🤗 datasets' cache folder — not the run's — when it cannot be written (a read-only HOME, say)."
+    try: yield
+    except OSError as e:
+        cache = Path(datasets.config.HF_DATASETS_CACHE)
+        where = Path(e.filename) if e.filename else None
+        if where is None or not (where == cache or cache in where.parents or where in cache.parents): raise
+        raise UserError(f"🤗 datasets cannot use its cache folder {cache} ({e.strerror or e}); set HF_HOME (or "
+                        "HF_DATASETS_CACHE) to a folder you can write to") from None
+
+@contextlib.contextmanager
+def _quiet_datasets():
+    "Keep 🤗 datasets' own log lines (it logs each failure before raising it) off the terminal for a block."
+    was = datasets.logging.get_verbosity(); datasets.logging.set_verbosity(datasets.logging.CRITICAL)
+    try: yield
+    finally: datasets.logging.set_verbosity(was)
+
 # %% ../nbs/02_data.ipynb #8e11f234
+@_cache_errors()
 def load_corpus(source: str | os.PathLike = "stdlib", text_field: str = "text", config: str | None = None,
                 split: str = "train", streaming: bool = False, **load_kwargs) -> Dataset | IterableDataset:
     "A corpus as a `datasets` `Dataset` with a `text` column: 'stdlib', a file/folder/glob, or 'hf:NAME'."
@@ -133,8 +186,12 @@ def load_corpus(source: str | os.PathLike = "stdlib", text_field: str = "text", 
         if builder == "text":
             _warn_undecodable(files)
             load_kwargs = {"sample_by": "document", "encoding_errors": "replace", **load_kwargs}
-        ds = load_dataset(builder, data_files=[str(f) for f in files], split="train", streaming=streaming,
-                          **load_kwargs)
+        try:
+            with _quiet_datasets():
+                ds = load_dataset(builder, data_files=[str(f) for f in files], split="train", streaming=streaming,
+                                  **load_kwargs)
+        except (datasets.exceptions.DatasetsError, pyarrow.ArrowException) as e:
+            raise _unreadable(files, builder, e) from None
         ds = _select_text(ds, text_field, f"{source!r}")
     if not streaming and len(ds) == 0: raise BadInput(f"the corpus {source!r} is empty: it has no documents")
     return ds
@@ -186,9 +243,12 @@ def read_shard_header(path: str | os.PathLike) -> dict:
         raise BadInput(f"{path} is not a pretrain_nb token shard (wrong magic bytes); re-run prepare")
     (n,) = struct.unpack("<I", head[8:12])
     try: meta = json.loads(head[12:12 + n])
-    except ValueError: raise BadInput(f"{path}: damaged shard header; re-run prepare") from None
+    except ValueError: meta = None
+    if not (isinstance(meta, dict) and type(meta.get("n_tokens")) is int and meta["n_tokens"] >= 0
+            and meta.get("dtype") in ("uint16", "uint32")):
+        raise BadInput(f"{path}: damaged shard header; re-run prepare")
     if meta.get("version") != SHARD_VERSION:
-        raise BadInput(f"{path} has shard format version {meta.get('version')}, this pretrain_nb reads "
+        raise BadInput(f"{path} has shard format version {str(meta.get('version'))[:20]}, this pretrain_nb reads "
                        f"{SHARD_VERSION}; re-run prepare")
     want = HEADER_BYTES + meta["n_tokens"] * np.dtype(meta["dtype"]).itemsize
     if path.stat().st_size != want:
@@ -269,6 +329,7 @@ def describe_source(source, config: str | None = None) -> str:
 def _reusable(doc: dict, key: dict, out_dir: Path) -> bool:
     "Do the shards in `out_dir` hold exactly this corpus, tokenizer and split, complete and undamaged?"
     if not doc.get("complete") or doc.get("key") != key: return False
+    _check_splits(doc, out_dir)                                   # names and counts as prepare writes them
     for split in doc["splits"].values():
         for name, _ in split["shards"]: read_shard_header(out_dir / name)      # raises if one is missing or damaged
     return True
@@ -277,19 +338,37 @@ def _reusable(doc: dict, key: dict, out_dir: Path) -> bool:
 def _documents(source, text_field: str, val_fraction: float, seed: int, config: str | None, streaming: bool):
     """Every document as (split, text), one pass: a split corpus split by split, or a stream routed by each document's
     seeded hash."""
+    where = str(source) if isinstance(source, (str, os.PathLike)) else "the corpus"
     if not isinstance(source, (DatasetDict, dict)):
         ds = source if isinstance(source, (Dataset, IterableDataset)) else load_corpus(
             source, text_field, config=config, streaming=streaming)
         if isinstance(ds, IterableDataset):
-            for i, row in enumerate(ds): yield ("validation"
-                                                if is_validation(i, seed, val_fraction) else "train"), row["text"]
+            for i, text in enumerate(_stream_texts(ds, where)):
+                yield ("validation" if is_validation(i, seed, val_fraction) else "train"), text
             return
         source = split_corpus(ds, val_fraction, seed)
     for split, d in source.items():
         rows = d.iter(batch_size=1024) if isinstance(d, Dataset) else ({"text": [r["text"]]} for r in d)
         for batch in rows:
-            for t in batch["text"]: yield split, t
+            for t in batch["text"]: yield split, _text(t, where)
 
+def _text(t, where: str) -> str:
+    "A document's text; a number or a list where text should be is refused (quoting a short prefix of it)."
+    if isinstance(t, str): return t
+    raise BadInput(f"{where}: a document's text is {type(t).__name__} {reprlib.repr(t)}, not text; point "
+                   "--text-field at the column that holds the text")
+
+def _stream_texts(ds: IterableDataset, where: str):
+    "The texts of a stream; a file that turns out to be unreadable half-way is named in one line."
+    try:
+        with _quiet_datasets():
+            for row in ds: yield _text(row["text"], where)
+    except (datasets.exceptions.DatasetsError, pyarrow.ArrowException) as e:
+        if where.startswith("hf:") or where in ("stdlib", "the corpus"): raise
+        files = _expand_source(where)
+        raise _unreadable(files, BUILDERS[files[0].suffix], e) from None
+
+# %% ../nbs/02_data.ipynb #15e8a037
 def training_sample(source, text_field: str = "text", val_fraction: float = 0.1, seed: int = 0,
                     config: str | None = None,
                     streaming: bool = False, max_chars: int = 100_000_000,
@@ -375,17 +454,21 @@ class _ShardPass:
 
 # %% ../nbs/02_data.ipynb #492aa2c8
 @patch
-def finish(self: _ShardPass):
+def finish(self: _ShardPass, where: str = "the corpus"):
     "Publish the last shards and mark the folder complete — refusing a corpus with no text, or none to validate on."
     self.publish()
     if "train" not in self.stats or self.stats["train"]["tokens"] <= self.stats["train"]["documents"]:
-        raise BadInput("the corpus has no text: every document is empty")
+        n = sum(s["bytes"] for s in self.stats.values())
+        if n == 0: raise BadInput(f"{where} has no text: every document is empty")
+        raise BadInput(f"{where} is too small to train on: {n:,} byte{'s' * (n != 1)} of text in "
+                       f"{self.n_docs:,} document{'s' * (self.n_docs != 1)}; give it more text")
     if "validation" not in self.stats:
         raise BadInput("the corpus is too small to hold out a validation split: give more documents or a larger "
                        "val_fraction")
     for s in self.stats.values(): s["bytes"] = s["bytes"] or None
     # written last: only now do the shards count
     self.folder.update(splits=self.stats, complete=True, cursor=None)
+    self.folder.update(fingerprint=shards_fingerprint(self.folder.path))
 
 # %% ../nbs/02_data.ipynb #664865db
 def _write_shards(folder, source, tok, key, text_field, val_fraction, seed, num_proc, shard_tokens, progress, config,
@@ -405,7 +488,9 @@ def _write_shards(folder, source, tok, key, text_field, val_fraction, seed, num_
                 if max_tokens and split == "train" and p.stats["train"]["tokens"] >= max_tokens: full = True
             bar.update(len(batch))
             if full and "validation" in p.stats: break
-        p.finish()
+        where = str(source) if isinstance(source, (str, Path)) else "the corpus"
+        if p.n_docs == 0: raise BadInput(f"{where} has no documents")
+        p.finish(where)
     except BaseException:
         for w in p.writers.values(): w.abort()                              # the unpublished shards' temporary files
         raise
@@ -419,13 +504,34 @@ def _write_shards(folder, source, tok, key, text_field, val_fraction, seed, num_
 def read_prepared(data_dir: str | os.PathLike) -> dict:
     "The `meta.json` of a prepared corpus; refuses a folder where `prepare` never finished."
     d = Path(data_dir); p = d / META_NAME
-    if not p.is_file(): raise NotFound(f"{d} holds no prepared token shards (no {META_NAME}); run prepare(...) first")
-    try: meta = json.loads(p.read_text())
+    if not (p.exists() or p.is_symlink()):
+        raise NotFound(f"{d} holds no prepared token shards (no {META_NAME}); run prepare(...) first")
+    try: meta = json.loads(read_small(p, "shard description"))
     except ValueError: raise BadInput(f"{p} is damaged (not JSON); run prepare again") from None
+    if not isinstance(meta, dict): raise BadInput(f"{p} is damaged (not a JSON object); run prepare again")
     # (a meta.json from before the manifest was always complete)
     finished = meta.get("complete") if "format" in meta else "splits" in meta
     if not finished: raise BadInput(f"{d}: prepare did not finish there (it was interrupted, or failed); run it again")
+    _check_splits(meta, d)
     return meta
+
+_SHARD_NAME = re.compile(r"[A-Za-z0-9_-]+\.bin")          # what _ShardWriter names them: train-00000.bin
+
+def _check_splits(meta: dict, d: Path):
+    """Every shard a meta.json lists is a plain file name in its folder (no path, no link), with its counts whole
+    numbers."""
+    try:
+        for s in meta["splits"].values():
+            for name, n in s["shards"]:
+                if not (isinstance(name, str) and _SHARD_NAME.fullmatch(name)) or (d / name).is_symlink():
+                    raise BadInput(f"{d / META_NAME} lists {str(name)[:80]!r}, which is not a shard file inside {d}: "
+                                   "the file was edited — run prepare again")
+                if type(n) is not int or n < 0: raise TypeError(f"a token count of {str(n)[:20]}")
+            if not all(type(s[k]) is int for k in ("documents", "tokens")): raise TypeError("counts that are not whole")
+    except BadInput: raise
+    except (AttributeError, KeyError, TypeError, ValueError) as e:
+        raise BadInput(f"{d / META_NAME} is damaged: its splits are not what prepare writes ({type(e).__name__}: "
+                       f"{str(e)[:80]}); run prepare again") from None
 
 def is_prepared(path) -> bool:
     """Is `path` a folder of token shards (what `prepare` and `pretrain_nb prepare` write)? One that `prepare` did not
@@ -433,6 +539,21 @@ def is_prepared(path) -> bool:
     try: read_prepared(path); return True
     except NotFound: return False
     except OSError: return False
+
+# %% ../nbs/02_data.ipynb #edca98f5
+def shards_fingerprint(data_dir: str | os.PathLike) -> str:
+    "A hash of every token a prepared corpus holds, split by split: two folders that train alike share it."
+    meta, h = read_prepared(data_dir), hashlib.blake2b(digest_size=16)
+    for split in sorted(meta["splits"]):
+        h.update(split.encode())
+        for name, _ in meta["splits"][split]["shards"]:
+            tokens = open_shard(Path(data_dir) / name)
+            for i in range(0, len(tokens), 2**24): h.update(tokens[i:i + 2**24].tobytes())
+    return h.hexdigest()
+
+def data_fingerprint(data_dir: str | os.PathLike) -> str:
+    "The fingerprint `prepare` stored with the shards (computed now for a folder written before it stored one)."
+    return read_prepared(data_dir).get("fingerprint") or shards_fingerprint(data_dir)
 
 # %% ../nbs/02_data.ipynb #1e51c6f7
 class TokenLoader:
@@ -540,8 +661,8 @@ def load_state_dict(self: TokenLoader, state: dict):
     theirs = {**state, "global batch": state["batch_size"] * state.get("world_size", 1)}
     for k, v in mine.items():
         if theirs.get(k, v) != v:
-            raise BadInput(f"loader state has {k}={theirs[k]!r} but this loader has {v!r}: resuming would "
-                             f"not continue the same sequence of batches")
+            raise BadInput(f"loader state has {k}={reprlib.repr(theirs[k])} but this loader has {v!r}: resuming would "
+                           f"not continue the same sequence of batches")
     # `step` counts global batches, the same whatever the world size: a run resumes at the same place on more or
     # fewer ranks
     self.step = int(state["step"])

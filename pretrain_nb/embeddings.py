@@ -4,13 +4,15 @@
 
 # %% ../nbs/03_embeddings.ipynb #ed853ba6
 from __future__ import annotations
-from dataclasses import dataclass, field
+import math, reprlib
+from dataclasses import dataclass, field, fields
 import torch
 from torch import nn
+from fastcore.basics import patch
 from .core import BadInput
 
 # %% auto #0
-__all__ = ['choice', 'GPTConfig', 'Embeddings']
+__all__ = ['MAX_LAYERS', 'choice', 'GPTConfig', 'Embeddings']
 
 # %% ../nbs/03_embeddings.ipynb #40a16a5f
 def choice(default, help: str):
@@ -48,6 +50,7 @@ class GPTConfig:
     def d_head(self) -> int: return self.d_model // self.n_head
 
 # %% ../nbs/03_embeddings.ipynb #a4c41daa
+MAX_LAYERS = 4096      # far past any model trained (GPT-3: 96); a file that claims more was edited
 _ALLOWED = {"ln_position": ("pre", "post"), "pos": ("learned", "rope"), "norm": ("layernorm", "rmsnorm"),
             "ffn": ("gelu", "swiglu", "relu2")}
 
@@ -55,8 +58,9 @@ def _check(c: GPTConfig):
     "Refuse a configuration no model can be built from, saying what to choose instead."
     for f in ("vocab_size", "block_size", "n_layer", "n_head", "d_model"):
         v = getattr(c, f)
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise BadInput(f"GPTConfig.{f} must be a positive int, got {v!r}")
+        if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v < 2**31:
+            raise BadInput(f"GPTConfig.{f} must be a positive int below 2**31, got {reprlib.repr(v)}")
+    if c.n_layer > MAX_LAYERS: raise BadInput(f"GPTConfig.n_layer must be at most {MAX_LAYERS:,}, got {c.n_layer:,}")
     if c.d_model % c.n_head:
         fits = next(h for h in range(c.n_head, 0, -1) if c.d_model % h == 0)
         raise BadInput(f"GPTConfig: d_model={c.d_model} is not divisible by n_head={c.n_head}; each head gets "
@@ -64,16 +68,36 @@ def _check(c: GPTConfig):
     if (c.n_kv_head is not None
         and not (isinstance(c.n_kv_head, int) and 1 <= c.n_kv_head <= c.n_head and c.n_head % c.n_kv_head == 0)):
         raise BadInput(f"GPTConfig.n_kv_head must divide n_head={c.n_head} (each key/value head serves a group of "
-                       f"query heads), got {c.n_kv_head!r}")
+                       f"query heads), got {reprlib.repr(c.n_kv_head)}")
     for f, allowed in _ALLOWED.items():
         if getattr(c, f) not in allowed:
-            raise BadInput(f"GPTConfig.{f} must be one of {', '.join(map(repr, allowed))}, got {getattr(c, f)!r}")
+            raise BadInput(f"GPTConfig.{f} must be one of {', '.join(map(repr, allowed))}, got "
+                           f"{reprlib.repr(getattr(c, f))}")
     if c.pos == "rope" and c.d_head % 2:
         raise BadInput(f"RoPE rotates pairs of dimensions: d_model/n_head must be even, got {c.d_head}")
+    for f in ("dropout", "rope_base", "logit_softcap"):                  # numbers, also when they come from a file
+        v = getattr(c, f)
+        if not (v is None and f == "logit_softcap") and (type(v) not in (int, float) or not math.isfinite(v)):
+            raise BadInput(f"GPTConfig.{f} must be a finite number, got {reprlib.repr(v)}")
+    for f in ("bias", "tie_weights", "qk_norm", "norm_gain"):
+        if type(getattr(c, f)) is not bool: raise BadInput(f"GPTConfig.{f} must be True or False, got "
+                                                           f"{reprlib.repr(getattr(c, f))}")
     if not 0 <= c.dropout < 1: raise BadInput(f"GPTConfig.dropout must be in [0, 1), got {c.dropout}")
     if not c.rope_base > 1: raise BadInput(f"GPTConfig.rope_base must be > 1, got {c.rope_base}")
     if c.logit_softcap is not None and not c.logit_softcap >= 0:
         raise BadInput(f"GPTConfig.logit_softcap must be positive (or 0: off), got {c.logit_softcap}")
+
+# %% ../nbs/03_embeddings.ipynb #18e55b1e
+@patch(cls_method=True)
+def from_dict(cls: GPTConfig, d, where: str = "the model configuration") -> GPTConfig:
+    "A `GPTConfig` from its JSON form; anything that is not one is refused in one line naming `where`."
+    if not isinstance(d, dict): raise BadInput(f"{where} is not a model configuration (a mapping of fields)")
+    unknown = sorted(str(k) for k in d if k not in {f.name for f in fields(cls)})
+    if unknown: raise BadInput(f"{where} has unknown model field(s) {reprlib.repr(unknown)}")
+    try: return cls(**d)
+    except BadInput as e: raise BadInput(f"{where}: {e}") from None
+    except (TypeError,
+            ValueError) as e: raise BadInput(f"{where} is not a valid model configuration ({str(e)[:150]})") from None
 
 # %% ../nbs/03_embeddings.ipynb #712beba1
 class Embeddings(nn.Module):

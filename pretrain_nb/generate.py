@@ -58,7 +58,7 @@ def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float =
     gen = torch.Generator(device=idx.device).manual_seed(seed) if seed is not None else None
     was = model.training; model.eval()
     # when the context is full, keep its last 3/4: room for 1/4 new tokens
-    keep = T_max - max(1, T_max // 4)
+    keep = max(1, T_max - max(1, T_max // 4))                  # (a context of one token keeps that token)
     cache, start, done = None, 0, torch.zeros(idx.shape[0], dtype=torch.bool, device=idx.device)
     for _ in range(max_new_tokens):
         # full: slide, rebuild the cache once

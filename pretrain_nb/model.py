@@ -6,20 +6,21 @@
 from __future__ import annotations
 import json, math
 from pathlib import Path
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, asdict, fields, replace
 import torch
 import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
-from .core import BadInput, NotFound, atomic_write
+from .core import BadInput, NotFound, atomic_write, check_memory
 from .embeddings import Embeddings, GPTConfig
 from .attention import CausalSelfAttention
 
 # %% auto #0
 __all__ = ['PRESETS', 'ARCHS', 'PEAK_FLOPS', 'MODEL_FORMAT', 'ffn_hidden', 'MLP', 'RMSNorm', 'make_norm', 'Block', 'gpt_config',
-           'softcap', 'GPT', 'flops_per_token', 'estimate_mfu', 'device_peak_flops', 'to_gpt2_weights',
-           'from_gpt2_weights', 'hf_gpt2_config', 'to_hf_gpt2', 'from_hf_gpt2', 'save_model', 'load_model_state',
-           'read_model_file', 'load_model']
+           'softcap', 'GPT', 'flops_per_token', 'estimate_mfu', 'device_peak_flops', 'on_meta', 'model_numbers',
+           'weight_shapes', 'check_weights', 'model_from_weights', 'to_gpt2_weights', 'from_gpt2_weights',
+           'hf_gpt2_config', 'to_hf_gpt2', 'from_hf_gpt2', 'save_model', 'load_model_state', 'read_model_file',
+           'model_from_file', 'load_model']
 
 # %% ../nbs/05_transformer.ipynb #7d35ca8b
 def ffn_hidden(config: GPTConfig) -> int:
@@ -206,6 +207,41 @@ def device_peak_flops(device, dtype: torch.dtype = torch.bfloat16,
             return peak, f"{peak / 1e12:g} TFLOP/s, the data sheet's dense {kind} peak of the {key}"
     return None, f"no peak known for {name!r} (give one with --peak-tflops)"
 
+# %% ../nbs/05_transformer.ipynb #400028cf
+def on_meta(config: GPTConfig) -> GPT:
+    "`GPT(config)` on the meta device: every tensor's shape, no memory."
+    try:
+        with torch.device("meta"): return GPT(config)
+    except RuntimeError as e: raise BadInput(f"no model has this configuration ({str(e)[:100]})") from None
+
+def model_numbers(config: GPTConfig) -> int:
+    "How many numbers `GPT(config)` holds: its parameters and buffers (RoPE's tables), each once."
+    meta = on_meta(config)
+    return sum(t.numel() for t in {id(t): t for t in [*meta.parameters(), *meta.buffers()]}.values())
+
+def weight_shapes(config: GPTConfig) -> dict[str, tuple[int, ...]]:
+    "Every tensor of `GPT(config)`'s state dict by name, with its shape."
+    return {k: tuple(v.shape) for k, v in on_meta(config).state_dict().items()}
+
+def check_weights(config: GPTConfig, shapes: dict[str, tuple], where: str):
+    "Refuse weights whose names or shapes are not those `config` builds, naming the first that differs."
+    want = weight_shapes(config)
+    if want != shapes:
+        k = next(k for k in sorted(set(want) | set(shapes)) if want.get(k) != shapes.get(k))
+        raise BadInput(f"{where}: its model configuration does not fit its weights ({k}: the configuration says "
+                       f"{want.get(k)}, the weights are {shapes.get(k)})")
+
+def model_from_weights(config: GPTConfig, weights: dict[str, torch.Tensor], where: str) -> GPT:
+    "`GPT(config)` holding `weights`, built only after their shapes, the free memory and their values are checked."
+    check_weights(config, {k: tuple(v.shape) for k, v in weights.items()}, where)
+    n = model_numbers(config)
+    check_memory(4 * n, "cpu", f"the model in {where} ({n:,} numbers)", "load it on a machine with more memory")
+    bad = next((k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad:
+        raise BadInput(f"{where}: {bad} holds values that are not finite (NaN or infinity); the weights are damaged")
+    model = GPT(config); model.load_state_dict(weights)
+    return model
+
 # %% ../nbs/05_transformer.ipynb #5cfbc0da
 _HF_NAMES = [("emb.wte", "transformer.wte"), ("emb.wpe", "transformer.wpe"), ("ln_f", "transformer.ln_f"),
              ("blocks.", "transformer.h."), ("attn.qkv", "attn.c_attn"), ("attn.proj", "attn.c_proj"),
@@ -220,8 +256,9 @@ def _is_hf_buffer(k: str) -> bool:
 _SIZES = ("vocab_size", "block_size", "n_layer", "n_head", "d_model", "dropout")
 
 def _check_gpt2_compatible(c: GPTConfig):
-    "GPT-2's layout holds GPT-2's design — every field but the sizes at its default — and nothing else."
-    gpt2 = GPTConfig(**{k: getattr(c, k) for k in _SIZES})
+    """GPT-2's layout holds GPT-2's design — every field but the sizes (and `bias`: none is a bias of zeros) at its
+    default."""
+    gpt2 = GPTConfig(**{k: getattr(c, k) for k in _SIZES}, bias=c.bias)
     diff = {f.name: getattr(c, f.name) for f in fields(c) if getattr(c, f.name) != getattr(gpt2, f.name)}
     if diff: raise BadInput("only the gpt2 architecture (pre-LN) has GPT-2's layout; this model has " +
                             ", ".join(f"{k}={v!r}" for k, v in diff.items()))
@@ -231,8 +268,12 @@ def to_gpt2_weights(model: GPT, vocab_size: int | None = None) -> dict[str, torc
     """`model`'s weights under GPT-2's names and layout (Conv1D matrices transposed, the tied head stored once);
     `vocab_size` keeps only the first rows of the embedding."""
     _check_gpt2_compatible(model.config)
-    sd = {}
-    for k, v in model.state_dict().items():
+    sd, ours = {}, dict(model.state_dict())
+    if not model.config.bias:                          # GPT-2 has biases everywhere: a model without has them at zero
+        dtype = model.emb.wte.weight.dtype
+        for k, shape in weight_shapes(replace(model.config, bias=True)).items():
+            if k not in ours: ours[k] = torch.zeros(shape, dtype=dtype)
+    for k, v in ours.items():
         if k == "lm_head.weight": continue                          # tied to wte
         for a, b in _HF_NAMES: k = k.replace(a, b)
         # rows past the tokenizer's: padding
@@ -240,7 +281,7 @@ def to_gpt2_weights(model: GPT, vocab_size: int | None = None) -> dict[str, torc
         sd[k] = v.t().contiguous() if k.endswith(_CONV1D) else v
     return sd
 
-def from_gpt2_weights(sd: dict[str, torch.Tensor], config: GPTConfig) -> GPT:
+def from_gpt2_weights(sd: dict[str, torch.Tensor], config: GPTConfig, where: str = "the GPT-2 weights") -> GPT:
     """A `GPT` of `config` holding GPT-2-layout weights (with or without the `transformer.` prefix a saved file may
     drop)."""
     ours = {}
@@ -249,14 +290,8 @@ def from_gpt2_weights(sd: dict[str, torch.Tensor], config: GPTConfig) -> GPT:
         kk = k if k.startswith("transformer.") else "transformer." + k
         for a, b in _HF_NAMES: kk = kk.replace(b, a)
         ours[kk] = v.t() if k.endswith(_CONV1D) else v
-    ours["lm_head.weight"] = ours.get("emb.wte.weight")
-    model = GPT(config)
-    want, got = set(model.state_dict()), {k for k, v in ours.items() if v is not None}
-    if want != got:
-        raise BadInput(f"not a GPT-2 layout this config fits: missing {sorted(want - got)[:3]}, unexpected "
-                       f"{sorted(got - want)[:3]}")
-    model.load_state_dict(ours)
-    return model.eval()
+    if "emb.wte.weight" in ours: ours["lm_head.weight"] = ours["emb.wte.weight"]
+    return model_from_weights(config, ours, where).eval()
 
 # %% ../nbs/05_transformer.ipynb #a02f4830
 def hf_gpt2_config(c: GPTConfig):
@@ -332,9 +367,15 @@ def read_model_file(path, map_location="cpu") -> tuple[dict, dict]:
         raise BadInput(f"{path} is a safetensors file, but not a pretrain_nb model (no format in its metadata)")
     return meta, weights
 
+def model_from_file(meta: dict, weights: dict, where: str) -> GPT:
+    "The GPT a model file's metadata describes, holding its weights (checked first: `model_from_weights`)."
+    try: d = json.loads(meta["config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise BadInput(f"{where} has no valid model configuration in its metadata ({str(e)[:100]})") from None
+    config = GPTConfig.from_dict(d, f"the model configuration in {where}")
+    if config.tie_weights and "emb.wte.weight" in weights: weights["lm_head.weight"] = weights["emb.wte.weight"]
+    return model_from_weights(config, weights, where)
+
 def load_model(path, map_location="cpu") -> GPT:
     "Rebuild a `GPT` from a file written by `save_model`."
-    meta, weights = read_model_file(path, map_location)
-    config = GPTConfig(**json.loads(meta["config"]))
-    if config.tie_weights: weights["lm_head.weight"] = weights["emb.wte.weight"]
-    return load_model_state(GPT(config), {"config": asdict(config), "model": weights})
+    return model_from_file(*read_model_file(path, map_location), str(path))

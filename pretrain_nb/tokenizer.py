@@ -4,20 +4,20 @@
 
 # %% ../nbs/01_tokenizer.ipynb #3132fae7
 from __future__ import annotations
-import hashlib, heapq, html, json, operator, os, warnings
+import hashlib, heapq, html, json, operator, os, reprlib, warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 import regex
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .core import atomic_write, BadInput, NotFound, show_widget, progress_bar
+from .core import atomic_write, read_small, human_bytes, BadInput, NotFound, show_widget, progress_bar
 
 # %% auto #0
-__all__ = ['SPLIT_PATTERNS', 'FORMAT_NAME', 'FORMAT_VERSION', 'resolve_pattern', 'pretokenize', 'get_pair_counts', 'merge_pair',
-           'train_bpe_naive', 'count_words', 'pair_counts', 'merge_everywhere', 'train_bpe', 'Tokenizer',
-           'load_tokenizer', 'BPETokenizer', 'bytes_per_token', 'bytes_to_unicode', 'to_hf_tokenizer',
-           'save_hf_tokenizer', 'CharTokenizer', 'token_spans_html', 'TokenizerWidget']
+__all__ = ['SPLIT_PATTERNS', 'FORMAT_NAME', 'FORMAT_VERSION', 'MAX_VOCAB_BYTES', 'resolve_pattern', 'pretokenize',
+           'get_pair_counts', 'merge_pair', 'train_bpe_naive', 'count_words', 'pair_counts', 'merge_everywhere',
+           'train_bpe', 'Tokenizer', 'load_tokenizer', 'BPETokenizer', 'bytes_per_token', 'bytes_to_unicode',
+           'to_hf_tokenizer', 'save_hf_tokenizer', 'CharTokenizer', 'token_spans_html', 'TokenizerWidget']
 
 # %% ../nbs/01_tokenizer.ipynb #33c48ef0
 SPLIT_PATTERNS = {
@@ -298,19 +298,16 @@ def save(self: Tokenizer, path: str | os.PathLike) -> Path:
 @patch(cls_method=True)
 def load(cls: Tokenizer, path: str | os.PathLike) -> "Tokenizer":
     "Load a tokenizer saved by `save`, checking that the file is one (and of a version this code reads)."
-    path = Path(path)
-    if not path.is_file(): raise NotFound(f"no tokenizer file at {path}")
-    try: text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e: text = None
-    return cls.loads(text, str(path))
+    return cls.loads(read_small(path, "tokenizer file"), str(path))
 
 @patch(cls_method=True)
 def loads(cls: Tokenizer, text: str | None, where: str = "the tokenizer") -> "Tokenizer":
     "A tokenizer from the text of a saved tokenizer file (as checkpoints carry it); `where` names it in errors."
     doc = _parse_tokenizer_doc(text, where)
-    want = Tokenizer.kinds.get(doc.get("type"))
+    kind = doc.get("type")
+    want = Tokenizer.kinds.get(kind) if isinstance(kind, str) else None
     if want is None:
-        raise BadInput(f"{where}: unknown tokenizer type {doc.get('type')!r} (known: {', '.join(Tokenizer.kinds)})")
+        raise BadInput(f"{where}: unknown tokenizer type {reprlib.repr(kind)} (known: {', '.join(Tokenizer.kinds)})")
     if cls is not Tokenizer and want is not cls:
         raise BadInput(f"{where} holds a {doc['type']!r} tokenizer; load it with {want.__name__}.load or "
                        "load_tokenizer")
@@ -325,6 +322,8 @@ def loads(cls: Tokenizer, text: str | None, where: str = "the tokenizer") -> "To
 
 # %% ../nbs/01_tokenizer.ipynb #0881119c
 def _parse_tokenizer_doc(text: str | None, where: str) -> dict:
+    if text is not None and not isinstance(text, str):
+        raise BadInput(f"{where} is not a pretrain_nb tokenizer: it is a {type(text).__name__}, not the text of one")
     try: doc = json.loads(text) if text is not None else None
     except json.JSONDecodeError as e:
         raise BadInput(f"{where} is not a pretrain_nb tokenizer file: it is not valid JSON ({e}) — "
@@ -344,6 +343,8 @@ def load_tokenizer(path: str | os.PathLike) -> Tokenizer:
     return Tokenizer.load(path)
 
 # %% ../nbs/01_tokenizer.ipynb #a40059c5
+MAX_VOCAB_BYTES = 2**26       # all tokens' bytes together; GPT-4's 100K tokens hold under 1 MiB
+
 class BPETokenizer(Tokenizer):
     "Byte-level BPE: 256 byte tokens, learned merges, then special tokens."
     kind = "bpe"
@@ -354,11 +355,15 @@ class BPETokenizer(Tokenizer):
         self.pattern = resolve_pattern(pattern)
         self._pat = regex.compile(self.pattern)
         self.vocab = [bytes([i]) for i in range(256)]
-        self.ranks = {}                                   # (a, b) -> id of the merged token; lower = learned earlier
+        self.ranks, total = {}, 256                       # (a, b) -> id of the merged token; lower = learned earlier
         for k, (a, b) in enumerate(self.merges):
             new = 256 + k
             if not (0 <= a < new and 0 <= b < new):
                 raise BadInput(f"merge {k} ({a}, {b}) refers to a token that does not exist yet (ids must be < {new})")
+            total += len(self.vocab[a]) + len(self.vocab[b])            # sizes first: each merge can double a token
+            if total > MAX_VOCAB_BYTES:
+                raise BadInput(f"merge {k} makes the tokens hold more than {human_bytes(MAX_VOCAB_BYTES)} together, "
+                               "far more than any vocabulary learned from text: the merges were made to exhaust memory")
             if (a, b) in self.ranks:
                 raise BadInput(f"merge {k} ({a}, {b}) is a duplicate of merge {self.ranks[(a, b)] - 256}")
             self.vocab.append(self.vocab[a] + self.vocab[b])

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_train.ipynb #b4e4d385
 from __future__ import annotations
-import contextlib, gc, hashlib, json, math, os, random, re, signal, sys, time, warnings
+import contextlib, gc, hashlib, importlib, json, math, os, random, re, reprlib, signal, sys, time, warnings
 from dataclasses import dataclass, asdict, field, fields, replace
 from pathlib import Path
 import numpy as np
@@ -12,33 +12,33 @@ import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import (default_device, as_device, autocast_dtype, seed_everything, human_count, agg_figure,
-                              figure_png,
-                              atomic_write, OwnedFolder, UserError, auto_threads, cpu_threads, BadInput, NotFound,
-                              show_widget,
-                              progress_bar)
+                              figure_png, atomic_write, open_nofollow, read_small, check_memory, OwnedFolder,
+                              UserError, BadInput,
+                              NotFound, auto_threads, cpu_threads, show_widget, progress_bar)
 from .tokenizer import Tokenizer, BPETokenizer, CharTokenizer, load_tokenizer
 from .data import (load_corpus, split_corpus, prepare, TokenLoader, corpus_stats, describe_source,
                               datasets_progress,
-                              training_sample, is_prepared, read_prepared, open_shard)
+                              training_sample, is_prepared, read_prepared, open_shard, data_fingerprint)
 from .embeddings import GPTConfig
 from .model import (GPT, gpt_config, flops_per_token, estimate_mfu, device_peak_flops, ARCHS,
-                               PRESETS as MODEL_PRESETS)
+                               PRESETS as MODEL_PRESETS, model_from_weights, model_numbers, check_weights)
 from .optim import make_optimizer, cosine_lr, wsd_lr, OPTIMIZERS
 from .generate import sample_text
 from .distributed import (setup_distributed, teardown_distributed, all_reduce_mean, all_reduce_max, barrier,
                                      DistInfo)
 
 # %% auto #0
-__all__ = ['ARCH_OPTIMIZERS', 'TRAIN_PRESETS', 'GROUPS', 'RESUMABLE', 'REFIT_EVERY', 'LOGGERS', 'CKPT_FORMAT', 'CKPT_VERSION',
-           'BUDGET_LADDER', 'TOKENS_PER_PARAM', 'MAX_LR_SCALE', 'opt', 'with_model_options', 'DataOptions',
-           'ModelOptions', 'OptimizerOptions', 'ScheduleOptions', 'EvaluationOptions', 'MachineOptions', 'TrainConfig',
-           'data_name', 'default_out', 'make_config', 'run_model_config', 'config_changes', 'saved_config',
-           'auto_vocab_size', 'Plan', 'plan_batches', 'plan_run', 'count_params', 'plan_dict', 'read_plan',
-           'resume_plan', 'Trainer', 'Callback', 'Evaluation', 'Checkpoints', 'TrainingStopped', 'RunInterrupted',
-           'Signals', 'refit_length', 'final_eval_seconds', 'TimeBudget', 'ProgressBar', 'FolderLock', 'MetricsLogger',
-           'read_metrics', 'plot_run', 'LiveLossWidget', 'TensorBoardLogger', 'WandbLogger', 'make_loggers',
-           'state_checksum', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint', 'model_from_checkpoint',
-           'default_prompt', 'train', 'budget_candidates', 'budget_lr', 'probe_step_time', 'fit_to_budget']
+__all__ = ['ARCH_OPTIMIZERS', 'TRAIN_PRESETS', 'GROUPS', 'RESUMABLE', 'REFIT_EVERY', 'LOGGERS', 'LOGGER_PACKAGES', 'CKPT_FORMAT',
+           'CKPT_VERSION', 'BUDGET_LADDER', 'TOKENS_PER_PARAM', 'MAX_LR_SCALE', 'opt', 'with_model_options',
+           'DataOptions', 'ModelOptions', 'OptimizerOptions', 'ScheduleOptions', 'EvaluationOptions', 'MachineOptions',
+           'TrainConfig', 'data_name', 'default_out', 'make_config', 'run_model_config', 'config_changes',
+           'saved_config', 'auto_vocab_size', 'Plan', 'plan_batches', 'plan_run', 'count_params', 'plan_dict',
+           'read_plan', 'resume_plan', 'Trainer', 'Callback', 'Evaluation', 'Checkpoints', 'TrainingStopped',
+           'RunInterrupted', 'Signals', 'refit_length', 'final_eval_seconds', 'TimeBudget', 'ProgressBar', 'FolderLock',
+           'MetricsLogger', 'read_metrics', 'plot_run', 'LiveLossWidget', 'TensorBoardLogger', 'WandbLogger',
+           'make_loggers', 'state_checksum', 'save_checkpoint', 'find_checkpoint', 'load_checkpoint',
+           'model_from_checkpoint', 'checkpoint_weights', 'checkpoint_model_config', 'default_prompt', 'train',
+           'budget_candidates', 'budget_lr', 'probe_step_time', 'fit_to_budget']
 
 # %% ../nbs/08_train.ipynb #f068a4a4
 def opt(default, group: str, help: str):
@@ -203,15 +203,13 @@ def _coerce(name: str, value, typ):
     except (ValueError, KeyError, TypeError, OverflowError):
         want = ("an integer" if "int" in typ and "float" not in typ else "a number" if "float" in typ
                 else "true/false" if "bool" in typ else "a string")
-        raise BadInput(f"{name} must be {want}, got {value!r}") from None
+        raise BadInput(f"{name} must be {want}, got {reprlib.repr(value)}") from None
 
 # %% ../nbs/08_train.ipynb #8c1b2d16
 def _read_config_file(config_file) -> dict:
     "The settings in a YAML or JSON file, or a one-line reason why they cannot be read."
-    p = Path(config_file)
-    if not p.is_file(): raise NotFound(f"no config file at {p}")
-    try: text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError: raise BadInput(f"{p} is not a text file") from None
+    p = Path(config_file).expanduser()
+    text = read_small(p, "config file")
     kind = "YAML" if p.suffix in (".yaml", ".yml") else "JSON"
     try:
         if kind == "YAML":
@@ -225,6 +223,9 @@ def _read_config_file(config_file) -> dict:
         why = getattr(e, "problem", None) or getattr(e, "msg", None) or e
         raise BadInput(f"{p} is not valid {kind}{at}: {why}") from None
     if not isinstance(loaded, dict): raise BadInput(f"{p} must hold a mapping of config keys to values")
+    for k, v in loaded.items():                   # every setting is one value: a list here is a mistake (or a bomb)
+        if isinstance(v, (dict, list)): raise BadInput(f"{p}: {str(k)[:40]} must be a single value, not a "
+                                                       f"{'mapping' if isinstance(v, dict) else 'list'}")
     return loaded
 
 # %% ../nbs/08_train.ipynb #8c1b2d18
@@ -250,11 +251,13 @@ def make_config(preset: str = "tiny", config_file: str | None = None, base: dict
         # nor unbudgeted
         values["budget_fit"] = _budget_fit_left(values["budget_fit"], given) if values.get("time_budget") else "none"
     if values.get("out") is None: values["out"] = default_out(preset, values.get("data", "stdlib"))
+    if isinstance(values["out"], (str, Path)): values["out"] = os.path.expanduser(values["out"])    # as --data's ~
     known = {f.name: f.type for f in fields(TrainConfig)}
     unknown = sorted(set(values) - set(known))
     if unknown:
         import difflib
-        hints = [f"{u} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(u, known, 1)) else u for u in unknown]
+        hints = [f"{u} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(u, known, 1)) else reprlib.repr(u)
+                 for u in map(str, unknown[:10])]
         raise BadInput(f"unknown config key(s): {', '.join(hints)}")
     cfg = TrainConfig(**{k: _coerce(k, v, known[k]) for k, v in values.items()})
     _validate(cfg)
@@ -306,6 +309,8 @@ def _validate(c: TrainConfig):
     _need(c.arch in ARCHS, f"unknown architecture {c.arch!r}; known: {', '.join(ARCHS)}")
     _need(c.optimizer in OPTIMIZERS, f"unknown optimizer {c.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
     _need(bool(str(c.out).strip()), "out must name a folder")
+    _need(c.data_config is None or str(c.data).startswith("hf:"),
+          f"data_config chooses a configuration of a 🤗 Hub dataset (--data hf:NAME); {str(c.data)[:80]!r} has none")
     # unknown names fail now, not after data preparation
     if c.loggers: make_loggers(c.loggers)
     mc = run_model_config(c)                                             # a model that cannot be built is refused here
@@ -340,9 +345,12 @@ def saved_config(out: str | os.PathLike) -> dict:
     p = Path(out) / "config.json"
     if not p.is_file():
         raise NotFound(f"{out} holds no run that started training (no config.json); train without --resume first")
-    try: d = json.loads(p.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError): d = None
+    try: d = json.loads(read_small(p, "run config"))
+    except ValueError: d = None
     if not isinstance(d, dict): raise BadInput(f"{p} is damaged: it is not a JSON mapping of settings")
+    if "model_type" in d or "architectures" in d:                    # what export_hf writes
+        raise BadInput(f"{out} is an exported model, not a run folder: there is no training to resume there; sample "
+                       f"from it with --ckpt {out}, or train into another --out")
     return d
 
 def auto_vocab_size(n_chars: int, requested: int | None = None) -> tuple[int, str | None]:
@@ -447,9 +455,30 @@ def summary(self: Plan, train_tokens: int | None = None) -> str:
 def plan_dict(p: Plan) -> dict: return asdict(p)
 
 def read_plan(d: dict, where: str = "the plan") -> Plan:
-    "A `Plan` from its JSON form; a form that is not one is refused in one line."
-    try: return Plan(**{**d, "model": GPTConfig(**d["model"])})
-    except (TypeError, KeyError) as e: raise BadInput(f"{where} is damaged or not a plan ({e})") from None
+    "A `Plan` from its JSON form, every field of the type and range a plan has; anything else is refused in one line."
+    if not isinstance(d, dict) or "model" not in d: raise BadInput(f"{where} is damaged or not a plan (no model)")
+    unknown = sorted(str(k) for k in d if k not in {f.name for f in fields(Plan)})
+    if unknown: raise BadInput(f"{where} is damaged or not a plan (unknown fields {reprlib.repr(unknown)})")
+    try: plan = Plan(**{**d, "model": GPTConfig.from_dict(d["model"], f"the model of {where}")})
+    except BadInput: raise
+    except (TypeError, KeyError, ValueError) as e:
+        raise BadInput(f"{where} is damaged or not a plan ({str(e)[:200]})") from None
+    for f in fields(Plan):
+        v, kinds = getattr(plan, f.name), [t.strip() for t in str(f.type).split("|")]
+        if f.name != "model" and not any(_is_a(v, kind) for kind in kinds):
+            raise BadInput(f"{where} is damaged: its {f.name} is {reprlib.repr(v)}, not a plan's")
+    if plan.optimizer not in OPTIMIZERS or plan.precision not in ("fp32", "bf16", "fp16") or plan.lr <= 0 \
+            or not all(getattr(plan, k) >= 1 for k in ("max_steps", "global_batch", "micro_batch", "accum")):
+        raise BadInput(f"{where} is damaged: its optimizer, precision, learning rate or batch is none a run can have")
+    return plan
+
+def _is_a(v, kind: str) -> bool:
+    "Is JSON value `v` of the plan field type `kind` (int, float, str, bool or None), and in a sane range?"
+    if kind == "None": return v is None
+    if kind == "bool": return type(v) is bool
+    if kind == "str": return isinstance(v, str) and len(v) < 4096
+    if kind == "int": return type(v) is int and 0 <= v < 2**40
+    return kind == "float" and type(v) in (int, float) and math.isfinite(v) and v >= 0
 
 # %% ../nbs/08_train.ipynb #8c1b2d45
 _MACHINE = ("device", "precision", "compile", "threads", "parallel", "world_size", "micro_batch", "accum", "data",
@@ -734,7 +763,12 @@ def final_eval_seconds(c: TrainConfig, micro_step_s: float, eval_bs: int, micro:
 # %% ../nbs/08_train.ipynb #8c1b2d84
 class TimeBudget(Callback):
     "Under a time budget, every 20 steps of a fresh run: a new plan whose length fits what is left, at the pace so far."
-    def on_train_begin(self, t): self.t0, self.fresh, self.said = time.time(), t.step == 0, None
+    def on_train_begin(self, t):
+        self.t0, self.fresh, self.said = time.time(), t.step == 0, None
+        spent = time.time() - t.started
+        if t.cfg.time_budget and self.fresh and spent >= t.cfg.time_budget * 60:
+            t.say(f"note: the time budget of {t.cfg.time_budget:g} min was spent before training began ({spent:.0f}s "
+                  "of set-up), so the run stops once it has measured its pace; give a larger budget to train")
     def on_step_end(self, t, m):
         if not (t.cfg.time_budget and self.fresh) or t.step % REFIT_EVERY or t.step >= t.plan.max_steps: return
         per_step = (time.time() - self.t0) / t.step                  # evaluations and checkpoints so far included
@@ -794,11 +828,13 @@ class MetricsLogger(Callback):
         # steps after the checkpoint are done again: drop their old records
         if t.resumed_from and path.exists():
             atomic_write(path, "".join(json.dumps(m) + "\n" for m in _metric_records(path) if m["step"] <= t.step))
-        self.f = open(path, "a")
+        self.f, self.folder = os.fdopen(open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "a"), t.folder
         if t.resumed_from:
             self._write({"step": t.step, "event": "resume", "checkpoint": t.resumed_from.name,
                          "changed": {k: list(v) for k, v in t.changes.items()}})
-    def _write(self, m): self.f.write(json.dumps(m) + "\n"); self.f.flush()
+    def _write(self, m):
+        self.folder.check_lock()                        # a lock taken from under us: stop before writing another line
+        self.f.write(json.dumps(m) + "\n"); self.f.flush()
     def on_step_end(self, t, m):
         if _logged(t, m): self._write(m)
     def on_eval(self, t, m): self._write(m)
@@ -900,13 +936,24 @@ class WandbLogger(Callback):
         # W&B's files, in our folder
         if t.folder.owns("wandb/"): t.folder.record(*(p for p in self.dir.rglob("*") if p.is_file()))
 
+# %% ../nbs/08_train.ipynb #8f9bc59c
 LOGGERS = {"tensorboard": TensorBoardLogger, "wandb": WandbLogger}
+LOGGER_PACKAGES = {"tensorboard": ("torch.utils.tensorboard", "tensorboard"), "wandb": ("wandb", "wandb")}
 
 def make_loggers(names: str) -> list[Callback]:
-    "Parts for a comma-separated list of logger names."
+    "Parts for a comma-separated list of logger names, each checked to be known and installed (before any data work)."
     wanted = [n.strip() for n in names.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in LOGGERS]
-    if unknown: raise BadInput(f"unknown logger(s) {unknown}; choose from {sorted(LOGGERS)}")
+    for n in wanted:
+        if n not in LOGGERS:
+            import difflib
+            near = difflib.get_close_matches(n, LOGGERS, 1)
+            raise BadInput(f"unknown logger {n[:40]!r}" + (f" (did you mean {near[0]}?)" if near else "") +
+                           f"; choose from {', '.join(sorted(LOGGERS))}")
+        module, package = LOGGER_PACKAGES[n]
+        try: importlib.import_module(module)
+        except ImportError:
+            raise BadInput(f"--loggers {n} needs the {package} package, which is not installed here: "
+                           f"pip install {package}") from None
     return [LOGGERS[n]() for n in wanted]
 
 # %% ../nbs/08_train.ipynb #f1d516e4
@@ -958,6 +1005,7 @@ def save_checkpoint(out: str | os.PathLike | OwnedFolder, state: dict, keep: int
     """Write `state` and its checksum as `ckpt-STEP.pt` atomically, point `latest` at it, keep the newest `keep`
     checkpoints."""
     folder = out if isinstance(out, OwnedFolder) else OwnedFolder(out).open()
+    folder.check_lock()                                   # still the only writer here
     # hashed, written
     state = _tree_map(lambda t: t.detach().cpu(), {"format": CKPT_FORMAT, "version": CKPT_VERSION, **state})
     state["checksum"] = state_checksum(state)
@@ -981,6 +1029,9 @@ def _read_checkpoint(p: Path) -> dict:
     if want is None and state["version"] >= 2: raise BadInput(f"{p} is damaged: it has lost its checksum")
     if want is not None and state_checksum(state) != want:
         raise BadInput(f"{p} is damaged: its contents do not match the checksum written with it")
+    if not all(type(state.get(k, 0 if k == "skipped" else None)) is int and 0 <= state.get(k, 0) < 2**62
+               for k in ("step", "skipped")):
+        raise BadInput(f"{p} is damaged: its step is {reprlib.repr(state.get('step'))}, not a count of steps")
     return state
 
 # %% ../nbs/08_train.ipynb #8c1b2da6
@@ -991,6 +1042,24 @@ def _previous_good(bad: Path) -> tuple[Path, int] | None:
         try: return q, _read_checkpoint(q)["step"]
         except UserError: continue
     return None
+
+@contextlib.contextmanager
+def _state_of(p: Path):
+    "A checkpoint's training state that cannot be restored (edited by hand, say) is refused in one line naming it."
+    try: yield
+    except UserError: raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as e:
+        raise BadInput(f"{p} is damaged: its training state cannot be restored ({type(e).__name__}: "
+                       f"{str(e)[:120]})") from None
+
+def _check_groups(mine: list[dict], restored: list[dict]):
+    "The optimizer's hyperparameters after a restore are of the kinds this optimizer set (a number stays a number)."
+    kind = lambda v: ("number" if type(v) in (int, float) and math.isfinite(v) else type(v).__name__ if not isinstance(
+        v, (tuple, list)) else f"{len(v)} " + ",".join(map(kind, v)))
+    for g, r in zip(mine, restored):
+        for k, v in g.items():
+            if k != "params" and kind(r.get(k)) != kind(v):
+                raise ValueError(f"its optimizer's {k} is {reprlib.repr(r.get(k))}, where this optimizer has {v!r}")
 
 def _damaged(p: Path, why: str) -> BadInput:
     "A one-line error for a damaged checkpoint that names the previous good one, and how to use it."
@@ -1007,8 +1076,9 @@ def find_checkpoint(path: str | os.PathLike) -> Path:
     p = Path(path)
     if p.is_dir():
         if not (p / "latest").is_file(): raise NotFound(f"{p} holds no checkpoint (no 'latest' file); train first")
-        name = (p / "latest").read_text(errors="replace").strip()
-        if not _CKPT_NAME.fullmatch(name) or not (p / name).is_file():
+        name = read_small(p / "latest", "pointer to a checkpoint", limit=4096).strip()
+        # a bare name in this folder, and no link out of it
+        if not _CKPT_NAME.fullmatch(name) or not (p / name).is_file() or (p / name).is_symlink():
             raise _damaged(p / "latest", f"{p}/latest names {name[:40]!r}, which is not a checkpoint there")
         p = p / name
     if not p.is_file(): raise NotFound(f"no checkpoint at {p}")
@@ -1030,22 +1100,19 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
 def model_from_checkpoint(state: dict, where: str = "the checkpoint") -> GPT:
     """The GPT a checkpoint describes, with its weights; a `model_config` that does not fit them is refused before any
     allocation."""
-    mc = state.get("model_config")
-    if not isinstance(mc, dict): raise BadInput(f"{where} has no model_config")
-    try: config = GPTConfig(**mc)
-    except (TypeError, ValueError) as e: raise BadInput(f"{where} has an invalid model_config ({e})") from None
-    # shapes, no memory
-    with torch.device("meta"): want = {k: tuple(v.shape) for k, v in GPT(config).state_dict().items()}
+    return model_from_weights(checkpoint_model_config(state, where), checkpoint_weights(state, where), where)
+
+def checkpoint_weights(state: dict, where: str = "the checkpoint") -> dict[str, torch.Tensor]:
+    "A checkpoint's model weights, refused in one line when it holds none."
     weights = state.get("model")
-    got = {k: tuple(v.shape) for k, v in weights.items() if isinstance(v, torch.Tensor)} if isinstance(weights,
-                                                                                                       dict) else {}
-    if want != got:
-        k = next(k for k in sorted(set(want) | set(got)) if want.get(k) != got.get(k))
-        raise BadInput(f"{where} is damaged: its model_config does not fit its weights ({k}: the config says "
-                       f"{want.get(k)}, the weights are {got.get(k)})")
-    model = GPT(config)
-    model.load_state_dict(weights)
-    return model
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise BadInput(f"{where} is damaged: it holds no weights")
+    return weights
+
+def checkpoint_model_config(state: dict, where: str = "the checkpoint") -> GPTConfig:
+    "The `GPTConfig` a checkpoint records, refused in one line when it is missing or not one."
+    if "model_config" not in state: raise BadInput(f"{where} has no model_config")
+    return GPTConfig.from_dict(state["model_config"], f"the model_config of {where}")
 
 # %% ../nbs/08_train.ipynb #06fad721
 @patch
@@ -1063,6 +1130,7 @@ def checkpoint_state(self: Trainer) -> dict:
             "loader": self.loader.state_dict(), "rng": _rng_state(), "config": asdict(self.cfg),
             "plan": plan_dict(self.plan),
             "model_config": asdict(self.plan.model), "tokenizer": self.tok.dumps(),
+            "data_fingerprint": self.data_fingerprint,
             "scaler": self.scaler.state_dict() if self.scaler else None, "skipped": self.skipped}
 
 @patch
@@ -1083,36 +1151,45 @@ def save(self: Trainer) -> Path | None:
 def restore(self: Trainer, s: dict, path: Path):
     """Optimizer, loader, random generators and counters from checkpoint `s` (its weights went into the model before
     wrapping)."""
-    if s.get("parallel") == "fsdp":            # full optimizer state keyed by parameter name: loads at any world size
-        from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict, StateDictOptions
-        set_optimizer_state_dict(self.model, self.opt, s["optimizer"], options=StateDictOptions(full_state_dict=True))
-    elif self.plan.parallel == "fsdp":
-        raise BadInput("this checkpoint was written without FSDP2 (its optimizer state is keyed by position); "
-                       "resume it without --parallel fsdp")
-    else: self.opt.load_state_dict(s["optimizer"])
-    for g in self.opt.param_groups:                                   # what a resume may change
-        g["betas"] = (self.cfg.beta1, self.cfg.beta2)
-        # the no-decay group (biases, gains) stays at 0
-        if g["weight_decay"]: g["weight_decay"] = self.cfg.weight_decay
-    self.loader.load_state_dict(s["loader"]); _set_rng_state(s["rng"])
-    if self.scaler and s.get("scaler"): self.scaler.load_state_dict(s["scaler"])
+    with _state_of(path):
+        if s.get("parallel") == "fsdp":        # full optimizer state keyed by parameter name: loads at any world size
+            from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict, StateDictOptions
+            set_optimizer_state_dict(self.model, self.opt, s["optimizer"],
+                                     options=StateDictOptions(full_state_dict=True))
+        elif self.plan.parallel == "fsdp":
+            raise BadInput("this checkpoint was written without FSDP2 (its optimizer state is keyed by position); "
+                           "resume it without --parallel fsdp")
+        else: mine = [dict(g) for g in self.opt.param_groups]; self.opt.load_state_dict(s["optimizer"])
+        if s.get("parallel") != "fsdp": _check_groups(mine, self.opt.param_groups)
+        for g in self.opt.param_groups:                               # what a resume may change
+            g["betas"] = (self.cfg.beta1, self.cfg.beta2)
+            # the no-decay group (biases, gains) stays at 0
+            if g["weight_decay"]: g["weight_decay"] = self.cfg.weight_decay
+        # on data changed on purpose, the loader goes on from the same step over the new tokens
+        loader = {**s["loader"], "n_tokens": self.loader.n_tokens} if "data" in self.changes else s["loader"]
+        self.loader.load_state_dict(loader); _set_rng_state(s["rng"])
+        if self.scaler and s.get("scaler"): self.scaler.load_state_dict(s["scaler"])
     self.step, self.skipped, self.resumed_from, self.last_checkpoint = s["step"], s.get("skipped", 0), path, path
     # checkpoints after this one belong to an abandoned future
     if self.dist.is_main:
         later = [r for r in self.folder.files() if _CKPT_NAME.fullmatch(r) and r > path.name]
         for r in later: self.folder.forget(r)
-        if later or (Path(self.cfg.out) / "latest").read_text().strip() != path.name:
+        if later or read_small(Path(self.cfg.out) / "latest", "pointer", limit=4096).strip() != path.name:
             atomic_write(self.folder.claim("latest"), path.name + "\n")
     self.say(f"resumed from step {self.step}")
+    if self.step >= self.plan.max_steps:
+        self.say(f"note: the run is already at step {self.step}, at or past max_steps={self.plan.max_steps}: there is "
+                 "nothing left to train; give a larger --max-steps to continue it")
 
 # %% ../nbs/08_train.ipynb #f92871f9
 @patch
-def setup(self: Trainer, resume: bool | str = False, force: bool = False) -> Trainer:
+def setup(self: Trainer, resume: bool | str = False, force: bool = False, allow_data_change: bool = False) -> Trainer:
     """Everything `fit` needs: the process group, the run folder and tokens, the plan, the model and optimizer, a
     checkpoint's state."""
     with self.signals.installed(self):
         self.dist, self.device = setup_distributed(self.device)
         ckpt, path = self.open_run(resume, force)
+        if ckpt is not None: self.check_data(ckpt, allow_data_change)
         self.plan = self.make_plan(ckpt)
         self.build(ckpt)
         if ckpt is not None: self.restore(ckpt, path)
@@ -1168,11 +1245,13 @@ def check_resume(self: Trainer, saved: dict):
 def _legacy_run(folder: Path) -> list[str] | None:
     """The files of a run folder written before run folders had a manifest (a config.json, a `latest` and its
     checkpoint), or None."""
-    try: cfg = json.loads((folder / "config.json").read_text())
+    try: cfg = json.loads(read_small(folder / "config.json", "run config"))
     except (OSError, ValueError): return None
     if not (isinstance(cfg, dict) and {"data", "model", "optimizer",
                                        "out"} <= set(cfg) and (folder / "latest").is_file()): return None
-    if not (folder / (folder / "latest").read_text().strip()).is_file(): return None
+    try: latest = read_small(folder / "latest", "pointer", limit=4096).strip()
+    except (OSError, ValueError): return None
+    if not (_CKPT_NAME.fullmatch(latest) and (folder / latest).is_file()): return None
     names = ["config.json", "latest", "metrics.jsonl", "tokenizer.json", "wandb-id"] + [
         p.name for p in folder.glob("ckpt-*.pt")]
     return [n for n in names
@@ -1194,8 +1273,22 @@ def open_run(self: Trainer, resume: bool | str, force: bool) -> tuple[dict | Non
         path = (out / resume if isinstance(resume, str) else find_checkpoint(out)) if resume else None
         ckpt = load_checkpoint(path) if path else None
     self.data_dir = Path(self.cfg.data) if is_prepared(self.cfg.data) else out / "data"
-    self.stats = corpus_stats(self.data_dir)
+    self.stats, self.data_fingerprint = corpus_stats(self.data_dir), data_fingerprint(self.data_dir)
     return ckpt, path
+
+# %% ../nbs/08_train.ipynb #84252223
+@patch
+def check_data(self: Trainer, ckpt: dict, allow_change: bool = False):
+    "Refuse to resume on tokens other than the checkpoint's, unless `allow_change`; then note the change."
+    was, now = ckpt.get("data_fingerprint"), self.data_fingerprint
+    if was is None or was == now: return                          # a checkpoint from before fingerprints: trusted
+    if not isinstance(was, str): raise BadInput("the checkpoint is damaged: its data fingerprint is not one")
+    if not allow_change:
+        raise BadInput("the training data changed since this run's checkpoint (its tokens' fingerprint was "
+                       f"{was[:12]}, it is {now[:12]} now); restore the data, continue on the new data with "
+                       "--allow-data-change, or start over with --force")
+    self.changes = {**self.changes, "data": (was[:12], now[:12])}
+    self.say(f"note: resuming on changed data (fingerprint {was[:12]} → {now[:12]}), as asked")
 
 # %% ../nbs/08_train.ipynb #8c1b2db4
 @patch
@@ -1256,15 +1349,29 @@ def train_tokenizer(self: Trainer, source) -> Tokenizer:
 def make_plan(self: Trainer, ckpt: dict | None) -> Plan:
     "This run's plan: fresh, fitted to a time budget, or — resuming — the saved one with what the request may change."
     fresh = plan_run(self.cfg, self.tok.vocab_size, self.data_dir, self.device, self.dist)
-    if ckpt is not None:
-        saved = Path(self.cfg.out) / "plan.json"
-        if saved.is_file(): saved = read_plan(json.loads(saved.read_text()), str(saved))
-        else: saved = replace(fresh, model=GPTConfig(**ckpt["model_config"]))    # a run from before plans were saved
-        return resume_plan(saved, self.cfg, self.changes, fresh)
+    if ckpt is not None: return resume_plan(self.saved_plan(ckpt, fresh), self.cfg, self.changes, fresh)
     if not (self.cfg.time_budget and self.cfg.budget_fit != "none"): return fresh
     if self.dist.enabled:
         self.say("note: under torchrun the model is not fitted to the time budget (only its steps are)"); return fresh
     return fit_to_budget(self.cfg, fresh, self.started, self.say)
+
+# %% ../nbs/08_train.ipynb #dc721886
+@patch
+def saved_plan(self: Trainer, ckpt: dict, fresh: Plan) -> Plan:
+    """The plan a resumed run follows (`plan.json`; before plans were saved, `fresh` with the checkpoint's model),
+    refused unless it describes the checkpoint's weights."""
+    model = checkpoint_model_config(ckpt)
+    check_weights(model, {k: tuple(v.shape) for k, v in checkpoint_weights(ckpt).items()}, "the checkpoint")
+    path = Path(self.cfg.out) / "plan.json"
+    if not path.is_file(): return replace(fresh, model=model)
+    try: saved = read_plan(json.loads(read_small(path, "plan")), str(path))
+    except json.JSONDecodeError: raise BadInput(f"{path} is damaged (not JSON)") from None
+    if saved.model != model:
+        diff = [f"{f.name}={getattr(saved.model, f.name)!r} (the checkpoint's: {getattr(model, f.name)!r})"
+                for f in fields(model) if getattr(saved.model, f.name) != getattr(model, f.name)]
+        raise BadInput(f"{path} describes another model than its checkpoint: {', '.join(diff)[:300]}; the file was "
+                       "edited — restore it, or start the run over with --force")
+    return saved
 
 # %% ../nbs/08_train.ipynb #8c1b2dba
 @patch
@@ -1273,12 +1380,11 @@ def build(self: Trainer, ckpt: dict | None):
     p, c = self.plan, self.cfg
     seed_everything(c.seed)
     torch.use_deterministic_algorithms(self.device.type == "cpu", warn_only=True)
+    n = model_numbers(p.model)                  # weights, their gradients: the least training holds
+    check_memory(8 * n, self.device, f"training a model of {human_count(n)} numbers (weights and gradients)",
+                 "choose a smaller model (--model, --n-layer, --d-model, --block-size)")
     self.model = GPT(p.model).to(self.device)
-    if ckpt is not None:
-        if GPTConfig(**ckpt["model_config"]) != p.model:
-            raise BadInput("the checkpoint's model does not match this run's plan; resume with the settings it was "
-                           "saved with")
-        self.model.load_state_dict(ckpt["model"])
+    if ckpt is not None: self.model.load_state_dict(ckpt["model"])          # saved_plan checked that it fits
     # the loader draws the whole global batch each step (each process its slice), whatever the world size: the data
     # order,
     # and so a checkpoint, do not depend on how many processes share the work
@@ -1349,13 +1455,13 @@ def default_prompt(data_dir: Path, tok: Tokenizer, n_tokens: int = 8) -> str:
 
 # %% ../nbs/08_train.ipynb #21dcf369
 def train(cfg: TrainConfig, resume: bool | str = False, force: bool = False, callbacks=(), progress: bool = True,
-          started: float | None = None) -> Trainer:
+          started: float | None = None, allow_data_change: bool = False) -> Trainer:
     """Run a whole training job: set up, fit, and print a sample from the final model (`started`: when the time budget
     began)."""
     t = Trainer(cfg, callbacks, progress, started)
     try:
         with t.signals.installed(t):
-            t.setup(resume, force)
+            t.setup(resume, force, allow_data_change)
             t.fit()
             if cfg.sample_tokens and progress and t.dist.is_main and t.plan.parallel != "fsdp":
                 prompt = cfg.sample_prompt if cfg.sample_prompt is not None else default_prompt(t.data_dir, t.tok)

@@ -107,8 +107,14 @@ _STATE_JS = """() => {
   const errors = [...root.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
       .map(e => e.textContent).filter(t => /Traceback|Error:/.test(t));
   const live = root.querySelector('.live-loss-widget');
-  return {n: cells.length, done: prompts.filter(p => /\\[\\d+\\]/.test(p)).length,
-          busy: prompts.some(p => p.includes('*')), errors,
+  // counted in the notebook's model: a cell whose input is collapsed (an exercise's solution) shows no prompt
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const model = w && w.content && w.content.model;
+  const code = model ? Array.from(model.cells).filter(c => c.type === 'code') : [];
+  return {n: code.length || cells.length,
+          done: code.length ? code.filter(c => c.executionCount != null).length
+                            : prompts.filter(p => /\\[\\d+\\]/.test(p)).length,
+          busy: prompts.some(p => p.includes('*')) || code.some(c => c.executionState === 'running'), errors,
           live_src: live ? (live.querySelector('img') || {}).src || '' : null,
           live_label: live ? live.textContent : null};
 }"""
